@@ -1,0 +1,383 @@
+// The broker core: the registry of clients and sessions, routing of messages through the
+// subscription tree, retained messages, wills and session expiry. It never touches a socket
+// (transports hand it a Connection) or a file (it persists through the Store).
+
+import type { Packet, QoS } from '../protocol/packets.js';
+import { ReasonCode } from '../protocol/reason-codes.js';
+import { SubscriptionTree } from '../topics/subscription-tree.js';
+import { TopicIndex } from '../topics/topic-index.js';
+import { parseSharedFilter } from '../topics/validate.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Store, StoredSubscription } from '../store/store.js';
+import { Client, type PendingWill } from './client.js';
+import type { Connection } from './connection.js';
+import { DurableGate } from './durable-gate.js';
+import type { BrokerHooks } from './hooks.js';
+import { createLogger, type Logger } from './logger.js';
+import { Message } from './message.js';
+import { resolveCapabilities, type BrokerOptions, type Capabilities } from './options.js';
+import { NEVER_EXPIRES, Session, type Delivery } from './session.js';
+import { SharedGroup } from './shared-group.js';
+import { BrokerStats } from './stats.js';
+
+/** A subscription of one session, as the subscription tree holds it. */
+export interface SubscriptionEntry {
+  session: Session;
+  subscription: StoredSubscription;
+}
+
+export class Broker {
+  readonly caps: Capabilities;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly hooks: BrokerHooks;
+  readonly stats = new BrokerStats();
+  readonly sessions = new Map<string, Session>();
+  readonly clients = new Set<Client>();
+  readonly retained = new TopicIndex<Message>();
+  private readonly subscriptionTree = new SubscriptionTree<SubscriptionEntry>();
+  private readonly sharedTree = new SubscriptionTree<SharedGroup>();
+  private readonly delayedWills = new Map<string, { will: PendingWill; timer: NodeJS.Timeout }>();
+  private readonly gate: DurableGate;
+  private uncorkList: Client[] = [];
+  private uncorkScheduled = false;
+  private clientIdCounter = 0;
+  private closed = false;
+
+  // Routing scratch: the sessions matched by the PUBLISH being routed (see route()).
+  private routeStamp = 0;
+  private routeSender: string | undefined;
+  private readonly routeHits: Session[] = [];
+  private readonly routeGroups: SharedGroup[] = [];
+
+  constructor(options: BrokerOptions = {}) {
+    this.caps = resolveCapabilities(options);
+    this.store = options.store ?? new MemoryStore();
+    this.logger = options.logger ?? createLogger('warn');
+    this.hooks = options.hooks ?? {};
+    this.gate = new DurableGate(this.store, (error) => this.onStoreError(error));
+  }
+
+  /** Restores retained messages and persistent sessions from the store. */
+  async start(): Promise<void> {
+    const state = await this.store.load();
+    const now = Date.now();
+    for (const stored of state.retained) {
+      const message = Message.fromStored(stored);
+      if (!message.isExpired(now)) this.retained.set(message.topic, message);
+    }
+    for (const stored of state.sessions) {
+      const session = new Session(this, stored.clientId, stored.expiryInterval, stored.protocolVersion);
+      session.stored = true;
+      session.disconnectedAt = stored.disconnectedAt ?? now;
+      this.sessions.set(session.clientId, session);
+      for (const subscription of stored.subscriptions) this.subscribe(session, subscription);
+      for (const delivery of state.deliveries.get(session.clientId) ?? []) {
+        session.restore({ ...delivery, message: Message.fromStored(delivery.message) } as Delivery);
+      }
+      for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.incomingQos2.add(packetId);
+      this.scheduleExpiry(session, now);
+    }
+    this.logger.info('state restored', { retained: this.retained.size, sessions: this.sessions.size });
+  }
+
+  /** Takes a new network connection; the client's CONNECT decides the rest. */
+  handleConnection(conn: Connection): Client {
+    const client = new Client(this, conn);
+    if (this.closed) {
+      conn.destroy();
+      return client;
+    }
+    this.clients.add(client);
+    this.stats.connectionsAccepted++;
+    return client;
+  }
+
+  assignClientId(): string {
+    return `${this.caps.assignedClientIdPrefix}${process.pid.toString(36)}-${Date.now().toString(36)}-${(this.clientIdCounter++).toString(36)}`;
+  }
+
+  /**
+   * Binds a connecting client to its session: takes the session over from an older connection
+   * [MQTT-3.1.4-2], discards it on clean start, or creates a new one. Returns whether a session
+   * was resumed (CONNACK session present [MQTT-3.2.2-2] [MQTT-3.2.2-3] (v3.1.1)).
+   */
+  openSession(client: Client, cleanStart: boolean, expiryInterval: number): { session: Session; sessionPresent: boolean } {
+    const clientId = client.clientId;
+    let session = this.sessions.get(clientId);
+    const previous = session?.client;
+    if (previous !== undefined && previous !== client) {
+      this.logger.debug('session taken over', { clientId });
+      previous.disconnect(ReasonCode.SessionTakenOver, 'session taken over');
+      session = this.sessions.get(clientId);
+    }
+    if (session !== undefined && cleanStart) {
+      this.endSession(session);
+      session = undefined;
+    }
+    const pendingWill = this.delayedWills.get(clientId);
+    if (pendingWill !== undefined) {
+      // 5.0: reconnecting within the will delay cancels the will; a clean start ended the
+      // session, which publishes it now.
+      clearTimeout(pendingWill.timer);
+      this.delayedWills.delete(clientId);
+      if (cleanStart) this.publishWill(pendingWill.will);
+    }
+    const sessionPresent = session !== undefined;
+    if (session === undefined) {
+      session = new Session(this, clientId, expiryInterval, client.protocolVersion as 3 | 4 | 5);
+      this.sessions.set(clientId, session);
+    } else {
+      if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+      session.expiryInterval = expiryInterval;
+      session.protocolVersion = client.protocolVersion as 3 | 4 | 5;
+    }
+    session.client = client;
+    session.disconnectedAt = undefined;
+    client.session = session;
+    if (session.persistent) this.persistSession(session);
+    else if (session.stored) this.unpersistSession(session);
+    return { session, sessionPresent };
+  }
+
+  /** A connected client's connection ended (by DISCONNECT, error, takeover or network). */
+  clientGone(client: Client, publishWill: boolean): void {
+    this.clients.delete(client);
+    const session = client.session;
+    const will = client.will;
+    client.will = undefined;
+    if (session !== undefined && session.client === client) {
+      session.client = undefined;
+      const now = Date.now();
+      session.disconnectedAt = now;
+      if (session.persistent) this.persistSession(session);
+      if (publishWill && will !== undefined && will.delay > 0 && session.expiryInterval > 0) {
+        // 5.0 will delay: published after the delay or when the session ends, whichever is first.
+        const delayMs = Math.min(will.delay, session.expiryInterval) * 1000;
+        const timer = setTimeout(() => this.fireDelayedWill(client.clientId), delayMs);
+        this.delayedWills.set(client.clientId, { will, timer });
+      } else if (publishWill && will !== undefined) {
+        this.publishWill(will);
+      }
+      this.scheduleExpiry(session, now);
+    } else if (publishWill && will !== undefined) {
+      this.publishWill(will);
+    }
+  }
+
+  /** 5.0 DISCONNECT may change the session expiry interval. */
+  setSessionExpiry(session: Session, expiryInterval: number): void {
+    session.expiryInterval = expiryInterval;
+    if (session.persistent) this.persistSession(session);
+  }
+
+  /** Writes the session record (subscriptions, expiry); only sessions that outlive their connection. */
+  persistSession(session: Session): void {
+    session.stored = true;
+    this.store.putSession(session.toStored());
+  }
+
+  private unpersistSession(session: Session): void {
+    session.stored = false;
+    this.store.deleteSession(session.clientId);
+  }
+
+  /** Adds or replaces a subscription; true when one existed for the filter. */
+  subscribe(session: Session, subscription: StoredSubscription): boolean {
+    const existed = session.subscriptions.has(subscription.topicFilter);
+    session.subscriptions.set(subscription.topicFilter, subscription);
+    const shared = parseSharedFilter(subscription.topicFilter);
+    if (shared) {
+      const key = shared.group;
+      let group = this.sharedTree.get(shared.filter, key);
+      if (group === undefined) {
+        group = new SharedGroup(shared.group, shared.filter);
+        this.sharedTree.add(shared.filter, key, group);
+      }
+      group.add({ session, subscription });
+    } else {
+      this.subscriptionTree.add(subscription.topicFilter, session.clientId, { session, subscription });
+    }
+    return existed;
+  }
+
+  unsubscribe(session: Session, topicFilter: string): boolean {
+    if (!session.subscriptions.delete(topicFilter)) return false;
+    const shared = parseSharedFilter(topicFilter);
+    if (shared) {
+      const group = this.sharedTree.get(shared.filter, shared.group);
+      if (group !== undefined && group.remove(session) && group.size === 0) this.sharedTree.remove(shared.filter, shared.group);
+    } else {
+      this.subscriptionTree.remove(topicFilter, session.clientId);
+    }
+    return true;
+  }
+
+  /** Routes an application message: retained store, then every matching subscription. */
+  publish(message: Message, sender?: Client): void {
+    this.stats.messagesReceived++;
+    if (this.hooks.published !== undefined) this.hooks.published(message, sender?.info);
+    if (message.retain) this.storeRetained(message);
+    this.route(message);
+  }
+
+  /** Sends a subscription the retained messages its filter matches ([MQTT-3.3.1-6] (v3.1.1): retain flag set). */
+  deliverRetained(session: Session, subscription: StoredSubscription): void {
+    const now = Date.now();
+    const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
+    this.retained.match(subscription.topicFilter, (_topic, message) => {
+      if (message.isExpired(now)) return;
+      const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
+      session.deliver(message, qos, true, ids);
+    });
+  }
+
+  acknowledgeWhenDurable(client: Client, packet: Packet): void {
+    this.gate.ack(client, packet);
+  }
+
+  whenDurable(action: () => void): void {
+    this.gate.run(action);
+  }
+
+  /** Writes of one event-loop turn go out together: one uncork per client per turn. */
+  scheduleUncork(client: Client): void {
+    this.uncorkList.push(client);
+    if (!this.uncorkScheduled) {
+      this.uncorkScheduled = true;
+      setImmediate(this.uncorkAll);
+    }
+  }
+
+  /** Stops: 5.0 clients are told the server is shutting down, every connection is closed, state is flushed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const client of [...this.clients]) {
+      client.disconnect(ReasonCode.ServerShuttingDown, 'server shutting down');
+    }
+    for (const { will, timer } of this.delayedWills.values()) {
+      clearTimeout(timer);
+      this.publishWill(will);
+    }
+    this.delayedWills.clear();
+    for (const session of this.sessions.values()) {
+      if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
+    }
+    this.uncorkAll();
+    await this.store.flush();
+    await this.store.close();
+  }
+
+  private route(message: Message): void {
+    ++this.routeStamp;
+    this.routeSender = message.senderId;
+    const hits = this.routeHits;
+    this.subscriptionTree.match(message.topic, this.collectMatch);
+    for (let i = 0; i < hits.length; i++) {
+      const session = hits[i];
+      const qos = (message.qos < session.matchQos ? message.qos : session.matchQos) as QoS;
+      // [MQTT-3.3.1-9] (v3.1.1) retain is 0 towards existing subscriptions, unless 5.0 retain-as-published.
+      session.deliver(message, qos, session.matchRetainAsPublished && message.retain, session.matchSubIds);
+    }
+    hits.length = 0;
+    if (this.sharedTree.size > 0) {
+      const groups = this.routeGroups;
+      this.sharedTree.match(message.topic, this.collectGroup);
+      for (let i = 0; i < groups.length; i++) groups[i].deliver(message);
+      groups.length = 0;
+    }
+  }
+
+  private readonly collectMatch = (_key: string, entry: SubscriptionEntry): void => {
+    const subscription = entry.subscription;
+    const session = entry.session;
+    if (subscription.noLocal && session.clientId === this.routeSender) return;
+    const id = subscription.subscriptionIdentifier;
+    if (session.matchStamp !== this.routeStamp) {
+      // First matching subscription of this session for this message.
+      session.matchStamp = this.routeStamp;
+      session.matchQos = subscription.qos;
+      session.matchRetainAsPublished = subscription.retainAsPublished;
+      session.matchSubIds = id !== undefined ? [id] : undefined;
+      this.routeHits.push(session);
+      return;
+    }
+    // Overlapping subscriptions: one delivery at the highest QoS, with every identifier.
+    if (subscription.qos > session.matchQos) session.matchQos = subscription.qos;
+    if (subscription.retainAsPublished) session.matchRetainAsPublished = true;
+    if (id !== undefined) (session.matchSubIds ??= []).push(id);
+  };
+
+  private readonly collectGroup = (_key: string, group: SharedGroup): void => {
+    this.routeGroups.push(group);
+  };
+
+  private storeRetained(message: Message): void {
+    if (message.payload.length === 0) {
+      // [MQTT-3.3.1-10] [MQTT-3.3.1-11] (v3.1.1) an empty retained payload clears the topic and is not stored.
+      if (this.retained.delete(message.topic)) this.store.deleteRetained(message.topic);
+      return;
+    }
+    message.own();
+    this.retained.set(message.topic, message);
+    this.store.putRetained(message);
+  }
+
+  private publishWill(will: PendingWill): void {
+    const message = will.message;
+    const expiry = message.properties?.messageExpiryInterval;
+    if (expiry !== undefined) message.expiresAt = Date.now() + expiry * 1000;
+    this.stats.willsPublished++;
+    this.publish(message);
+  }
+
+  private fireDelayedWill(clientId: string): void {
+    const pending = this.delayedWills.get(clientId);
+    if (pending === undefined) return;
+    this.delayedWills.delete(clientId);
+    this.publishWill(pending.will);
+  }
+
+  private scheduleExpiry(session: Session, now: number): void {
+    if (session.client !== undefined) return;
+    if (session.expiryInterval === 0) {
+      this.endSession(session);
+      return;
+    }
+    if (session.expiryInterval === NEVER_EXPIRES) return;
+    const deadline = (session.disconnectedAt ?? now) + session.expiryInterval * 1000;
+    // setTimeout holds at most ~24.8 days; longer expiries re-arm when the timer fires.
+    const delay = Math.min(Math.max(0, deadline - now), 0x7fffffff);
+    session.expiryTimer = setTimeout(() => {
+      session.expiryTimer = undefined;
+      if (Date.now() >= deadline) this.endSession(session);
+      else this.scheduleExpiry(session, Date.now());
+    }, delay);
+    session.expiryTimer.unref();
+  }
+
+  /** The session is over: its subscriptions go, its state goes, a delayed will fires. */
+  private endSession(session: Session): void {
+    if (this.sessions.get(session.clientId) !== session) return;
+    for (const filter of [...session.subscriptions.keys()]) this.unsubscribe(session, filter);
+    if (session.stored) this.unpersistSession(session);
+    session.discard();
+    this.sessions.delete(session.clientId);
+    this.fireDelayedWill(session.clientId);
+  }
+
+  private readonly uncorkAll = (): void => {
+    this.uncorkScheduled = false;
+    const list = this.uncorkList;
+    this.uncorkList = [];
+    for (let i = 0; i < list.length; i++) list[i].uncork();
+  };
+
+  private onStoreError(error: unknown): void {
+    // A write that cannot be made durable must not be acknowledged: stop taking traffic.
+    this.logger.error('store failure; closing all connections', { error: String(error) });
+    for (const client of [...this.clients]) client.disconnect(ReasonCode.UnspecifiedError, 'storage failure');
+  }
+}

@@ -1,0 +1,272 @@
+// One network connection and its protocol state machine: decodes what arrives, dispatches each
+// packet to its handler (one file per packet type in handlers/), and writes what the broker
+// sends, corked per event-loop turn. The session it serves outlives it when persistent.
+
+import { PacketDecoder } from '../protocol/decoder.js';
+import { encodePacket } from '../protocol/encoder.js';
+import { MqttProtocolError } from '../protocol/errors.js';
+import type { Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
+import { ReasonCode } from '../protocol/reason-codes.js';
+import type { Broker } from './broker.js';
+import type { Connection } from './connection.js';
+import type { ClientInfo } from './hooks.js';
+import type { Message } from './message.js';
+import type { Session } from './session.js';
+import { handleConnect } from './handlers/connect.js';
+import { handlePublish } from './handlers/publish.js';
+import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handlers/acks.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { handleDisconnect } from './handlers/disconnect.js';
+
+export interface PendingWill {
+  message: Message;
+  /** 5.0 Will Delay Interval, seconds. */
+  delay: number;
+}
+
+type ClientState = 'connecting' | 'connected' | 'closed';
+
+export class Client {
+  readonly decoder: PacketDecoder;
+  state: ClientState = 'connecting';
+  clientId = '';
+  username: string | undefined;
+  protocolVersion: ProtocolVersion = 4;
+  session: Session | undefined;
+  will: PendingWill | undefined;
+  /** Outgoing QoS 1/2 window: the broker's limit, lowered by a 5.0 client's Receive Maximum. */
+  sendQuota: number;
+  /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. */
+  maxOutgoingPacketSize = Infinity;
+  /** 5.0 Request Problem Information: reason strings only when the client allows them. */
+  problemInformation = true;
+  /** 5.0 topic aliases the client set towards the broker. */
+  inboundAliases: Map<number, string> | undefined;
+  /** 5.0 incoming QoS 1/2 PUBLISH not yet acknowledged, against our Receive Maximum. */
+  inboundUnacked = 0;
+  info: ClientInfo | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private corked = false;
+
+  constructor(
+    readonly broker: Broker,
+    readonly conn: Connection,
+  ) {
+    this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize });
+    this.sendQuota = broker.caps.maxInflight;
+    conn.on('data', this.onData);
+    conn.on('drain', this.onDrain);
+    conn.on('close', this.onSocketClose);
+    conn.on('error', this.onSocketError);
+    // A connection that never sends CONNECT must not hold a socket forever.
+    this.keepAliveTimer = setTimeout(this.onConnectTimeout, broker.caps.connectTimeoutMs);
+  }
+
+  /** A method, not a field read, so TypeScript does not narrow it away after a handler ran. */
+  isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Starts the keep-alive watch: [MQTT-3.1.2-24] (v3.1.1) 1.5 × keep alive without a packet ends the connection. */
+  startKeepAlive(seconds: number): void {
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = seconds > 0 ? setTimeout(this.onKeepAliveExpired, seconds * 1500) : undefined;
+  }
+
+  canSend(qos: QoS, inflightCount: number): boolean {
+    return this.conn.writableLength < this.broker.caps.maxBufferedBytes && (qos === 0 || inflightCount < this.sendQuota);
+  }
+
+  /** Writes a PUBLISH; false when the client's Maximum Packet Size forbids it (the message is skipped). */
+  writePublish(message: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): boolean {
+    const bytes = message.encode(this.protocolVersion, qos, retain, packetId, dup, subscriptionIds, Date.now());
+    if (bytes.length > this.maxOutgoingPacketSize) {
+      this.broker.stats.messagesTooLarge++;
+      return false;
+    }
+    this.write(bytes);
+    this.broker.stats.messagesSent++;
+    return true;
+  }
+
+  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
+    this.send({ type, packetId, reasonCode });
+  }
+
+  send(packet: Packet): void {
+    this.write(encodePacket(packet, this.protocolVersion));
+  }
+
+  write(bytes: Buffer): void {
+    if (this.state === 'closed') return;
+    if (!this.corked) {
+      this.corked = true;
+      this.conn.cork();
+      this.broker.scheduleUncork(this);
+    }
+    this.conn.write(bytes);
+  }
+
+  /** Called once per event-loop turn by the broker for every client written to in that turn. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.conn.uncork();
+  }
+
+  /**
+   * Ends the connection for a protocol violation or a server decision. 5.0 clients get a
+   * DISCONNECT with the reason first; 3.1/3.1.1 have no way to say why. The will is published.
+   */
+  disconnect(reasonCode: number, reason?: string): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'connected' && this.protocolVersion === 5) {
+      const packet: Packet = { type: 14, reasonCode };
+      if (reason !== undefined && this.problemInformation) packet.properties = { reasonString: reason };
+      this.send(packet);
+    }
+    this.broker.logger.debug('disconnecting client', { clientId: this.clientId, reasonCode, reason });
+    this.teardown(true);
+    this.endSoon();
+  }
+
+  /** Ends the connection right after a refusing CONNACK has been written. */
+  refuse(): void {
+    this.teardown(false);
+    this.endSoon();
+  }
+
+  /**
+   * Releases everything the connection holds: the session is detached (and ends, or starts to
+   * expire), the will is published or discarded. Runs once per connection.
+   */
+  teardown(publishWill: boolean): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.uncork();
+    this.state = 'closed';
+    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+    if (wasConnected) this.broker.clientGone(this, publishWill);
+  }
+
+  private endSoon(): void {
+    this.conn.end();
+    // A peer that never reads must not keep the socket half-open.
+    setTimeout(() => this.conn.destroy(), 1000).unref();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === 'closed') return;
+    if (this.keepAliveTimer !== undefined && this.state === 'connected') this.keepAliveTimer.refresh();
+    try {
+      this.decoder.decode(chunk, this.onPacket);
+    } catch (error) {
+      if (error instanceof MqttProtocolError) this.onProtocolError(error);
+      else throw error;
+    }
+  };
+
+  private readonly onPacket = (packet: Packet): boolean => {
+    if (this.state === 'connecting') {
+      if (packet.type !== 1) {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT
+        this.broker.logger.debug('first packet is not CONNECT', { type: packet.type });
+        this.teardown(false);
+        this.conn.destroy();
+        return false;
+      }
+      handleConnect(this, packet);
+      return !this.isClosed();
+    }
+    if (this.state === 'closed') return false;
+    switch (packet.type) {
+      case 3:
+        handlePublish(this, packet);
+        break;
+      case 4:
+        handlePuback(this, packet);
+        break;
+      case 5:
+        handlePubrec(this, packet);
+        break;
+      case 6:
+        handlePubrel(this, packet);
+        break;
+      case 7:
+        handlePubcomp(this, packet);
+        break;
+      case 8:
+        handleSubscribe(this, packet);
+        break;
+      case 10:
+        handleUnsubscribe(this, packet);
+        break;
+      case 12:
+        this.send({ type: 13 });
+        break;
+      case 14:
+        handleDisconnect(this, packet);
+        break;
+      case 1:
+        // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
+        this.disconnect(ReasonCode.ProtocolError, 'second CONNECT');
+        break;
+      default:
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP and (without enhanced authentication) AUTH
+        // are never sent by a client.
+        this.disconnect(ReasonCode.ProtocolError, `unexpected packet type ${packet.type}`);
+    }
+    return !this.isClosed();
+  };
+
+  private onProtocolError(error: MqttProtocolError): void {
+    this.broker.stats.protocolErrors++;
+    this.broker.logger.debug('protocol error', { clientId: this.clientId, reasonCode: error.reasonCode, error: error.message });
+    if (this.state === 'connecting') {
+      const version = this.decoder.protocolVersion;
+      if (error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+        // [MQTT-3.1.2-2] (v3.1.1) unsupported level: CONNACK 0x01 then close. The 3.1.1 form is
+        // the one every client version can read.
+        this.protocolVersion = 4;
+        this.send({ type: 2, sessionPresent: false, reasonCode: 0x01 });
+      } else if (version === 5) {
+        this.protocolVersion = 5;
+        this.send({ type: 2, sessionPresent: false, reasonCode: error.reasonCode });
+      }
+      this.refuse();
+      return;
+    }
+    this.disconnect(error.reasonCode, error.message);
+  }
+
+  private readonly onDrain = (): void => {
+    this.session?.drain();
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.teardown(true);
+  };
+
+  private readonly onSocketError = (error: Error): void => {
+    this.broker.logger.debug('socket error', { clientId: this.clientId, error: error.message });
+  };
+
+  private readonly onConnectTimeout = (): void => {
+    if (this.state !== 'connecting') return;
+    this.teardown(false);
+    this.conn.destroy();
+  };
+
+  private readonly onKeepAliveExpired = (): void => {
+    this.broker.logger.debug('keep alive expired', { clientId: this.clientId });
+    // A keep-alive timeout is a network failure: the will is published.
+    this.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
+    this.conn.destroy();
+  };
+}

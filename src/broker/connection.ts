@@ -1,0 +1,19 @@
+// What a transport hands the broker core for each accepted client. net.Socket, tls.TLSSocket
+// and a WebSocket stream all fit; tests use an in-memory duplex. The core never sees a socket.
+
+export interface Connection {
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  /** Bytes written and not yet handed to the operating system; bounds slow consumers. */
+  readonly writableLength: number;
+  write(bytes: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+  /** Flush what is written, then close. */
+  end(): void;
+  /** Close now, dropping anything unsent. */
+  destroy(): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'drain' | 'close', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}

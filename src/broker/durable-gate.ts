@@ -1,0 +1,66 @@
+// Holds acknowledgements until what they promise is durable (DESIGN.md, acknowledgement
+// rule). The store commits writes in batches; each batch's acks wait on that batch's promise,
+// and acks are released in the order they were asked for. With nothing pending (the memory
+// store) an ack goes out at once, with no promise per message.
+
+import type { Packet } from '../protocol/packets.js';
+import type { Store } from '../store/store.js';
+import type { Client } from './client.js';
+
+type Waiting = { client: Client; packet: Packet } | (() => void);
+
+interface Batch {
+  done: Promise<void>;
+  waiting: Waiting[];
+}
+
+export class DurableGate {
+  private readonly batches: Batch[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  ack(client: Client, packet: Packet): void {
+    this.enqueue({ client, packet });
+  }
+
+  run(action: () => void): void {
+    this.enqueue(action);
+  }
+
+  private enqueue(item: Waiting): void {
+    const pending = this.store.flush();
+    const last = this.batches[this.batches.length - 1];
+    if (pending === undefined) {
+      if (last === undefined) release(item);
+      else last.waiting.push(item);
+      return;
+    }
+    if (last !== undefined && last.done === pending) {
+      last.waiting.push(item);
+      return;
+    }
+    const batch: Batch = { done: pending, waiting: [item] };
+    this.batches.push(batch);
+    pending.then(
+      () => this.settle(batch),
+      (error: unknown) => this.onError(error),
+    );
+  }
+
+  private settle(batch: Batch): void {
+    // Batches commit in order; release every batch up to and including this one.
+    while (this.batches.length > 0) {
+      const head = this.batches.shift()!;
+      for (const item of head.waiting) release(item);
+      if (head === batch) break;
+    }
+  }
+}
+
+function release(item: Waiting): void {
+  if (typeof item === 'function') item();
+  else if (item.client.connected) item.client.send(item.packet);
+}

@@ -1,0 +1,34 @@
+// PUBACK, PUBREC, PUBREL, PUBCOMP from a client: the four steps of the QoS 1 and QoS 2 flows.
+
+import type { AckPacket } from '../../protocol/packets.js';
+import { ReasonCode } from '../../protocol/reason-codes.js';
+import type { Client } from '../client.js';
+
+/** PUBACK: a QoS 1 message the broker sent is delivered. */
+export function handlePuback(client: Client, packet: AckPacket): void {
+  client.session!.complete(packet.packetId, 1);
+}
+
+/** PUBREC: first half of an outgoing QoS 2 flow; answer PUBREL. */
+export function handlePubrec(client: Client, packet: AckPacket): void {
+  const session = client.session!;
+  if (packet.reasonCode !== undefined && packet.reasonCode >= 0x80) {
+    session.abandon(packet.packetId);
+    return;
+  }
+  const known = session.release(packet.packetId);
+  client.writeAck(6, packet.packetId, known ? 0 : ReasonCode.PacketIdentifierNotFound);
+}
+
+/** PUBREL: the client releases an incoming QoS 2 message; answer PUBCOMP. */
+export function handlePubrel(client: Client, packet: AckPacket): void {
+  const session = client.session!;
+  const known = session.incomingQos2.delete(packet.packetId);
+  if (known && session.persistent) client.broker.store.deleteIncomingQos2(session.clientId, packet.packetId);
+  client.broker.acknowledgeWhenDurable(client, { type: 7, packetId: packet.packetId, reasonCode: known ? 0 : ReasonCode.PacketIdentifierNotFound });
+}
+
+/** PUBCOMP: an outgoing QoS 2 message is delivered. */
+export function handlePubcomp(client: Client, packet: AckPacket): void {
+  client.session!.complete(packet.packetId, 2);
+}

@@ -1,0 +1,95 @@
+// One application message as it travels through the broker: stored once, referenced by every
+// queue and in-flight slot, and encoded once per wire form shared by all subscribers that
+// take that form (DESIGN.md, performance principles).
+
+import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../protocol/packets.js';
+import { encodePublish, withPacketId } from '../protocol/encoder.js';
+import type { StoredMessage } from '../store/store.js';
+
+export class Message implements StoredMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  /** Properties forwarded to 5.0 subscribers (never a topic alias or subscription ids). */
+  properties: Properties | undefined;
+  expiresAt: number | undefined;
+  /** Client id of the publisher, for the no-local subscription option. */
+  readonly senderId: string | undefined;
+  /** Encoded PUBLISH bytes by wire form; see formIndex(). */
+  private wire: (Buffer | undefined)[] | undefined;
+  private owned = false;
+
+  constructor(
+    topic: string,
+    payload: Buffer,
+    qos: QoS,
+    retain: boolean,
+    properties: Properties | undefined,
+    expiresAt: number | undefined,
+    senderId: string | undefined,
+  ) {
+    this.topic = topic;
+    this.payload = payload;
+    this.qos = qos;
+    this.retain = retain;
+    this.properties = properties;
+    this.expiresAt = expiresAt;
+    this.senderId = senderId;
+  }
+
+  static fromStored(m: StoredMessage): Message {
+    const msg = new Message(m.topic, m.payload, m.qos, m.retain, m.properties, m.expiresAt, undefined);
+    msg.owned = true;
+    return msg;
+  }
+
+  /**
+   * Copies the payload out of the socket chunk it was decoded from. Called before a message is
+   * kept for long (retained, queued for an offline session): a slice would pin the whole chunk.
+   */
+  own(): this {
+    if (!this.owned) {
+      this.payload = Buffer.from(this.payload);
+      this.owned = true;
+    }
+    return this;
+  }
+
+  isExpired(now: number): boolean {
+    return this.expiresAt !== undefined && now >= this.expiresAt;
+  }
+
+  /**
+   * The PUBLISH bytes for one subscriber. Shared bytes when the form allows; a fresh encoding
+   * when a 5.0 subscriber needs its own properties (subscription ids, remaining expiry).
+   */
+  encode(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number): Buffer {
+    if (version === 5 && (subscriptionIds !== undefined || this.expiresAt !== undefined)) {
+      return encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, subscriptionIds, now), version);
+    }
+    const index = (version === 5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0);
+    const wire = (this.wire ??= []);
+    let bytes: Buffer | undefined = wire[index];
+    if (bytes === undefined) {
+      bytes = encodePublish(this.packetFor(version, qos, retain, 1, false, undefined, now), version);
+      wire[index] = bytes;
+    }
+    return qos === 0 ? bytes : withPacketId(bytes, packetId, dup);
+  }
+
+  private packetFor(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number): PublishPacket {
+    const packet: PublishPacket = { type: 3, topic: this.topic, payload: this.payload, qos, retain, dup };
+    if (qos > 0) packet.packetId = packetId;
+    if (version === 5) {
+      let props = this.properties;
+      if (this.expiresAt !== undefined) {
+        // [MQTT-3.3.2-6] (v5) the expiry sent on is what remains of it
+        props = { ...props, messageExpiryInterval: Math.max(0, Math.ceil((this.expiresAt - now) / 1000)) };
+      }
+      if (subscriptionIds !== undefined) props = { ...props, subscriptionIdentifiers: subscriptionIds };
+      if (props !== undefined) packet.properties = props;
+    }
+    return packet;
+  }
+}

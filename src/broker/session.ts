@@ -1,0 +1,233 @@
+// A session: what the broker owes one client id, online or not — its subscriptions, the
+// messages in flight to it, the messages waiting for it, and the QoS 2 packet ids it sent and
+// has not released. Every delivery goes through one bounded queue with an explicit policy when
+// full, so online, offline and slow consumers share one code path (DESIGN.md).
+
+import type { QoS } from '../protocol/packets.js';
+import type { StoredDelivery, StoredSession, StoredSubscription } from '../store/store.js';
+import { Deque } from './deque.js';
+import type { Message } from './message.js';
+import type { Client } from './client.js';
+import type { Broker } from './broker.js';
+
+export interface Delivery extends StoredDelivery {
+  message: Message;
+}
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+export class Session {
+  readonly clientId: string;
+  client: Client | undefined;
+  /** Seconds the session outlives its connection; 0 = ends with it, 0xFFFFFFFF = never. */
+  expiryInterval: number;
+  protocolVersion: 3 | 4 | 5;
+  readonly subscriptions = new Map<string, StoredSubscription>();
+  /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
+  readonly inflight = new Map<number, Delivery>();
+  readonly queue = new Deque<Delivery>();
+  queuedBytes = 0;
+  /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
+  readonly incomingQos2 = new Set<number>();
+  expiryTimer: NodeJS.Timeout | undefined;
+  disconnectedAt: number | undefined;
+  /** A record of this session is in the store (so ending it must delete the record). */
+  stored = false;
+  private nextPacketId = 1;
+  private nextSeq = 1;
+  private dropWarned = false;
+
+  // Scratch space for routing one PUBLISH: merges overlapping subscriptions of this session
+  // into one delivery without allocating (see Broker.route).
+  matchStamp = 0;
+  matchQos: QoS = 0;
+  matchRetainAsPublished = false;
+  matchSubIds: number[] | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    clientId: string,
+    expiryInterval: number,
+    protocolVersion: 3 | 4 | 5,
+  ) {
+    this.clientId = clientId;
+    this.expiryInterval = expiryInterval;
+    this.protocolVersion = protocolVersion;
+  }
+
+  /** State outlives the connection, so changes go to the store. */
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  toStored(): StoredSession {
+    return {
+      clientId: this.clientId,
+      expiryInterval: this.expiryInterval,
+      protocolVersion: this.protocolVersion,
+      subscriptions: [...this.subscriptions.values()],
+      disconnectedAt: this.disconnectedAt,
+    };
+  }
+
+  /** Restores a message owed from a previous run (in flight when it has a packet id). */
+  restore(delivery: Delivery): void {
+    if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1;
+    if (delivery.packetId !== undefined) {
+      this.inflight.set(delivery.packetId, delivery);
+      if (delivery.packetId >= this.nextPacketId) this.nextPacketId = (delivery.packetId % 65535) + 1;
+    } else {
+      this.queue.push(delivery);
+      this.queuedBytes += delivery.message.payload.length;
+    }
+  }
+
+  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): void {
+    const client = this.client;
+    if (client === undefined) {
+      // Offline: only a session that outlives its connection keeps messages, and only QoS 1/2.
+      if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds);
+      return;
+    }
+    if (this.queue.length === 0 && client.canSend(qos, this.inflight.size)) {
+      if (qos === 0) client.writePublish(message, 0, retain, 0, false, subscriptionIds);
+      else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds));
+    } else {
+      this.enqueue(message, qos, retain, subscriptionIds);
+    }
+  }
+
+  /** Sends what waits in the queue, as far as the in-flight window and the socket allow. */
+  drain(): void {
+    const client = this.client;
+    if (client === undefined) return;
+    const now = Date.now();
+    while (this.queue.length > 0) {
+      const next = this.queue.peek()!;
+      if (next.message.isExpired(now)) {
+        this.dropQueued();
+        continue;
+      }
+      if (!client.canSend(next.qos, this.inflight.size)) break;
+      this.dequeue();
+      if (next.qos === 0) client.writePublish(next.message, 0, next.retain, 0, false, next.subscriptionIdentifiers);
+      else this.sendTracked(client, next);
+    }
+  }
+
+  /** [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1) and PUBREL. */
+  resendInflight(client: Client): void {
+    for (const delivery of this.inflight.values()) {
+      if (delivery.released) client.writeAck(6, delivery.packetId!, 0);
+      else client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, true, delivery.subscriptionIdentifiers);
+    }
+  }
+
+  /** PUBACK (QoS 1) or PUBCOMP (QoS 2): the delivery is complete. */
+  complete(packetId: number, expectedQos: QoS): boolean {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined || delivery.qos !== expectedQos) return false;
+    this.inflight.delete(packetId);
+    if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    this.drain();
+    return true;
+  }
+
+  /** PUBREC: the receiver has the QoS 2 message; from now on only PUBREL is resent. */
+  release(packetId: number): boolean {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined || delivery.qos !== 2) return false;
+    if (!delivery.released) {
+      delivery.released = true;
+      if (this.persistent) this.broker.store.putDelivery(this.clientId, delivery);
+    }
+    return true;
+  }
+
+  /** 5.0 PUBREC with a failure reason: the receiver refused the message; nothing more is sent for it. */
+  abandon(packetId: number): void {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined) return;
+    this.inflight.delete(packetId);
+    if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    this.drain();
+  }
+
+  /** Forgets everything: the session ended. */
+  discard(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.inflight.clear();
+    this.queue.clear();
+    this.queuedBytes = 0;
+    this.incomingQos2.clear();
+    this.subscriptions.clear();
+  }
+
+  private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): Delivery {
+    return { seq: this.nextSeq++, message, qos, retain, subscriptionIdentifiers: subscriptionIds };
+  }
+
+  private sendTracked(client: Client, delivery: Delivery): void {
+    const packetId = this.allocatePacketId();
+    delivery.packetId = packetId;
+    this.inflight.set(packetId, delivery);
+    if (this.persistent) {
+      delivery.message.own();
+      this.broker.store.putDelivery(this.clientId, delivery);
+    }
+    if (!client.writePublish(delivery.message, delivery.qos, delivery.retain, packetId, false, delivery.subscriptionIdentifiers)) {
+      // Too large for this client ([MQTT-3.1.2-25] (v5)): it is skipped, as if acknowledged.
+      this.inflight.delete(packetId);
+      if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    }
+  }
+
+  private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): void {
+    const caps = this.broker.caps;
+    const size = message.payload.length;
+    if (this.queue.length >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
+      if (caps.queueFullPolicy === 'drop-new' || this.queue.length === 0) {
+        this.countDrop(message);
+        return;
+      }
+      this.countDrop(this.dropQueued()!.message);
+    }
+    const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds);
+    this.queue.push(delivery);
+    this.queuedBytes += size;
+    if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
+  }
+
+  private dequeue(): Delivery | undefined {
+    const delivery = this.queue.shift();
+    if (delivery === undefined) return undefined;
+    this.queuedBytes -= delivery.message.payload.length;
+    return delivery;
+  }
+
+  /** Removes the head of the queue for good (expired, or pushed out by a full queue). */
+  private dropQueued(): Delivery | undefined {
+    const delivery = this.dequeue();
+    if (delivery !== undefined && this.persistent && delivery.qos > 0) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    return delivery;
+  }
+
+  private countDrop(message: Message): void {
+    this.broker.stats.messagesDropped++;
+    if (!this.dropWarned) {
+      // One warning per session until its queue has room again keeps a flood out of the log.
+      this.dropWarned = true;
+      this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queue.length });
+    }
+    if (this.queue.length < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
+  }
+
+  private allocatePacketId(): number {
+    // Skips ids still in flight; the window is far below 65535, so this ends quickly.
+    let id = this.nextPacketId;
+    while (this.inflight.has(id)) id = (id % 65535) + 1;
+    this.nextPacketId = (id % 65535) + 1;
+    return id;
+  }
+}

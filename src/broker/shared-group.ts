@@ -1,0 +1,66 @@
+// A 5.0 shared subscription group, `$share/{group}/{filter}`: each message goes to one member.
+// Members are taken in turn, preferring those online and able to take the message now, so a
+// slow or offline member does not hold up the group.
+
+import type { QoS } from '../protocol/packets.js';
+import type { SubscriptionEntry } from './broker.js';
+import type { Message } from './message.js';
+import type { Session } from './session.js';
+
+export class SharedGroup {
+  private members: SubscriptionEntry[] = [];
+  private next = 0;
+
+  constructor(
+    readonly group: string,
+    readonly filter: string,
+  ) {}
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  add(entry: SubscriptionEntry): void {
+    const index = this.members.findIndex((m) => m.session === entry.session);
+    if (index >= 0) this.members[index] = entry;
+    else this.members.push(entry);
+  }
+
+  remove(session: Session): boolean {
+    const index = this.members.findIndex((m) => m.session === session);
+    if (index < 0) return false;
+    this.members.splice(index, 1);
+    return true;
+  }
+
+  deliver(message: Message): void {
+    const entry = this.pick(message);
+    if (entry === undefined) return;
+    const subscription = entry.subscription;
+    const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
+    const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
+    entry.session.deliver(message, qos, subscription.retainAsPublished && message.retain, ids);
+  }
+
+  private pick(message: Message): SubscriptionEntry | undefined {
+    const n = this.members.length;
+    let online: SubscriptionEntry | undefined;
+    let offline: SubscriptionEntry | undefined;
+    for (let i = 0; i < n; i++) {
+      const index = (this.next + i) % n;
+      const entry = this.members[index];
+      const client = entry.session.client;
+      if (client !== undefined) {
+        if (client.canSend(message.qos, entry.session.inflight.size)) {
+          this.next = (index + 1) % n;
+          return entry;
+        }
+        online ??= entry;
+      } else if (entry.session.persistent) {
+        offline ??= entry;
+      }
+    }
+    this.next = (this.next + 1) % Math.max(n, 1);
+    return online ?? offline;
+  }
+}

@@ -1,0 +1,65 @@
+// The `midge` command: parse flags, start the broker, stop cleanly on SIGINT/SIGTERM.
+
+import { readFileSync } from 'node:fs';
+import { createBroker } from './server.js';
+import { createLogger } from './broker/logger.js';
+import { ConfigError, parseFlags, USAGE } from './config/flags.js';
+import { openStore } from './store/open-store.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  let config;
+  try {
+    config = parseFlags(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`midge: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (config.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (config.version) {
+    process.stdout.write(`midge ${packageVersion()}\n`);
+    return 0;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const store = await openStore({ memory: config.memory, dataDir: config.dataDir });
+  const broker = createBroker({ logger, store });
+  try {
+    const address = await broker.listen({ port: config.port, host: config.host });
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    process.stdout.write(`midge listening on mqtt://${host}:${address.port}\n`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? 'address in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    process.stderr.write(`midge: cannot listen on ${config.host}:${config.port}: ${reason}\n`);
+    await broker.close().catch(() => undefined);
+    return 1;
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    broker.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('error while stopping', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return undefined;
+}

@@ -1,0 +1,85 @@
+// Command-line flags of `midge`, parsed into a config with errors that name the flag.
+
+import { isLogLevel, type LogLevel } from '../broker/logger.js';
+
+export interface CliConfig {
+  help: boolean;
+  version: boolean;
+  port: number;
+  host: string;
+  dataDir: string;
+  memory: boolean;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const USAGE = `Usage: midge [options]
+
+An MQTT 3.1, 3.1.1 and 5.0 broker.
+
+Options:
+  --port <n>          TCP port to listen on (default 1883)
+  --host <addr>       address to bind (default 0.0.0.0)
+  --data-dir <dir>    where state is kept (default ./data)
+  --memory            keep no state on disk
+  --log-level <lvl>   debug, info, warn, error or silent (default info)
+  -h, --help          print this help
+  -v, --version       print the version
+`;
+
+export function parseFlags(argv: string[]): CliConfig {
+  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, logLevel: 'info' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError(`${name} needs a value`);
+      return next;
+    };
+    switch (name) {
+      case '-h':
+      case '--help':
+        config.help = true;
+        break;
+      case '-v':
+      case '--version':
+        config.version = true;
+        break;
+      case '--port': {
+        const raw = value();
+        const port = Number(raw);
+        if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`--port must be a number from 0 to 65535, got '${raw}'`);
+        config.port = port;
+        break;
+      }
+      case '--host':
+        config.host = value();
+        break;
+      case '--data-dir':
+        config.dataDir = value();
+        break;
+      case '--memory':
+        config.memory = true;
+        break;
+      case '--log-level': {
+        const level = value();
+        if (!isLogLevel(level)) throw new ConfigError(`--log-level must be one of debug, info, warn, error, silent; got '${level}'`);
+        config.logLevel = level;
+        break;
+      }
+      default:
+        throw new ConfigError(`unknown option '${arg}' (see --help)`);
+    }
+  }
+  return config;
+}

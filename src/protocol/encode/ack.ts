@@ -1,0 +1,26 @@
+// PUBACK, PUBREC, PUBREL, PUBCOMP. In 5.0 the shortest form is used: Remaining Length 2 for
+// success without properties, 3 for another reason code without properties.
+
+import { checkInteger, writeUint16 } from '../byte-writer.js';
+import { malformed } from '../errors.js';
+import type { AckPacket, ProtocolVersion } from '../packets.js';
+import { propertiesSize, propertyBlockSize, writeProperties } from '../property-writer.js';
+import { ackCodes, isValidCode } from '../valid-reason-codes.js';
+
+export function ackRemainingLength(p: AckPacket, version: ProtocolVersion): number {
+  checkInteger(p.packetId, 1, 0xffff, 'Packet Identifier');
+  if (version < 5) return 2;
+  const reasonCode = p.reasonCode ?? 0;
+  if (!isValidCode(ackCodes(p.type), reasonCode)) throw malformed(`reason code ${reasonCode} is not defined for this acknowledgement`);
+  const properties = propertiesSize(p.properties, p.type);
+  if (properties === 0) return reasonCode === 0 ? 2 : 3;
+  return 3 + propertyBlockSize(properties);
+}
+
+export function writeAck(buf: Buffer, offset: number, p: AckPacket, version: ProtocolVersion): number {
+  offset = writeUint16(buf, offset, p.packetId);
+  if (version < 5 || offset === buf.length) return offset;
+  buf[offset++] = p.reasonCode ?? 0;
+  if (offset === buf.length) return offset;
+  return writeProperties(buf, offset, p.properties, propertiesSize(p.properties, p.type));
+}

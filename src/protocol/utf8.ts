@@ -1,0 +1,71 @@
+// UTF-8 Encoded Strings (3.1.1 section 1.5.3, 5.0 section 1.5.4): well-formed UTF-8, no
+// surrogates, no U+0000. A receiver that meets any of these closes the connection; in 5.0 the
+// packet is a Malformed Packet. U+FEFF is kept as it is [MQTT-1.5.4-3].
+
+import { isUtf8 } from 'node:buffer';
+import { malformed } from './errors.js';
+
+/** Buffer methods Node has on every Buffer but @types/node does not declare: no encoding switch. */
+interface RawBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  latin1Write(value: string, offset: number, length: number): number;
+  utf8Write(value: string, offset: number, length: number): number;
+}
+
+/** Decodes buf[start, end) as an MQTT string; throws a malformed-packet error if it is not one. */
+export function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  // Topics and client ids are nearly always ASCII: one scan finds both the zero byte and any
+  // multi-byte sequence, and ASCII then needs no UTF-8 decoding at all.
+  for (let i = start; i < end; i++) {
+    const byte = buf[i];
+    if (byte === 0) throw malformed('a string contains U+0000');
+    if (byte >= 0x80) return decodeNonAscii(buf, start, end, i);
+  }
+  return (buf as RawBuffer).latin1Slice(start, end);
+}
+
+function decodeNonAscii(buf: Buffer, start: number, end: number, from: number): string {
+  // In well-formed UTF-8 a zero byte is always U+0000 (never part of a longer sequence).
+  for (let i = from; i < end; i++) {
+    if (buf[i] === 0) throw malformed('a string contains U+0000');
+  }
+  // isUtf8 rejects overlong forms, encoded surrogates and code points above U+10FFFF.
+  if (!isUtf8(buf.subarray(start, end))) throw malformed('a string is not well-formed UTF-8');
+  return (buf as RawBuffer).utf8Slice(start, end);
+}
+
+/**
+ * The UTF-8 length of `value`, checking on the way that it is a legal MQTT string: no U+0000
+ * and no lone surrogate (which Buffer would silently turn into U+FFFD).
+ */
+export function utf8Length(value: string): number {
+  // Buffer.byteLength and indexOf run natively, several times faster than a loop here.
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (value.indexOf('\u0000') !== -1) throw malformed('a string contains U+0000');
+  // Equal lengths mean pure ASCII; otherwise look for lone surrogates, the rare slow path.
+  if (bytes !== value.length) checkSurrogates(value);
+  return bytes;
+}
+
+function checkSurrogates(value: string): void {
+  const n = value.length;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    const next = c <= 0xdbff && i + 1 < n ? value.charCodeAt(i + 1) : 0;
+    if (next < 0xdc00 || next > 0xdfff) throw malformed('a string contains a lone surrogate');
+    i++;
+  }
+}
+
+/**
+ * Writes `value` (whose UTF-8 length the caller has computed with utf8Length) at `offset` and
+ * returns the offset after it.
+ */
+export function writeUtf8(buf: Buffer, offset: number, value: string, byteLength: number): number {
+  // Pure ASCII is written as Latin-1, which skips UTF-8 encoding.
+  if (byteLength === value.length) (buf as RawBuffer).latin1Write(value, offset, byteLength);
+  else (buf as RawBuffer).utf8Write(value, offset, byteLength);
+  return offset + byteLength;
+}

@@ -1,0 +1,46 @@
+// The broker as a library: `createBroker()` composes the core with its listeners.
+//   const broker = createBroker();
+//   await broker.listen({ port: 1883 });
+//   await broker.close();
+
+import type { AddressInfo, Server } from 'node:net';
+import { Broker } from './broker/broker.js';
+import type { BrokerOptions } from './broker/options.js';
+import { listenTcp } from './transport/tcp.js';
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+export class MidgeBroker {
+  readonly core: Broker;
+  private readonly servers: Server[] = [];
+  private started: Promise<void> | undefined;
+
+  constructor(options: BrokerOptions = {}) {
+    this.core = new Broker(options);
+  }
+
+  /** Loads the stored state (once) and accepts MQTT over TCP. Resolves with the bound address. */
+  async listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    this.started ??= this.core.start();
+    await this.started;
+    const server = await listenTcp(this.core, { port: options.port ?? 1883, host: options.host });
+    this.servers.push(server);
+    return server.address() as AddressInfo;
+  }
+
+  /** Stops listening, closes every client, flushes and closes the store. */
+  async close(): Promise<void> {
+    // Stop accepting first; the listeners' close completes once the core has closed every client.
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    this.servers.length = 0;
+    await this.core.close();
+    await Promise.all(closed);
+  }
+}
+
+export function createBroker(options: BrokerOptions = {}): MidgeBroker {
+  return new MidgeBroker(options);
+}

@@ -1,0 +1,77 @@
+// A store that keeps everything in process memory: nothing survives the process, but state
+// does survive a broker being closed and a new one opened on the same store object, which is
+// how the tests check what the broker writes.
+
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from './store.js';
+
+export class MemoryStore implements Store {
+  private readonly retained = new Map<string, StoredMessage>();
+  private readonly sessions = new Map<string, StoredSession>();
+  private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
+  private readonly incoming = new Map<string, Set<number>>();
+
+  async load(): Promise<StoredState> {
+    const deliveries = new Map<string, StoredDelivery[]>();
+    for (const [clientId, bySeq] of this.deliveries) {
+      deliveries.set(clientId, [...bySeq.values()].sort((a, b) => a.seq - b.seq));
+    }
+    const incomingQos2 = new Map<string, number[]>();
+    for (const [clientId, ids] of this.incoming) incomingQos2.set(clientId, [...ids]);
+    return {
+      retained: [...this.retained.values()],
+      sessions: [...this.sessions.values()].map((s) => ({ ...s, subscriptions: [...s.subscriptions] })),
+      deliveries,
+      incomingQos2,
+    };
+  }
+
+  putRetained(message: StoredMessage): void {
+    this.retained.set(message.topic, message);
+  }
+
+  deleteRetained(topic: string): void {
+    this.retained.delete(topic);
+  }
+
+  putSession(session: StoredSession): void {
+    this.sessions.set(session.clientId, { ...session, subscriptions: [...session.subscriptions] });
+  }
+
+  deleteSession(clientId: string): void {
+    this.sessions.delete(clientId);
+    this.deliveries.delete(clientId);
+    this.incoming.delete(clientId);
+  }
+
+  putDelivery(clientId: string, delivery: StoredDelivery): void {
+    let bySeq = this.deliveries.get(clientId);
+    if (!bySeq) this.deliveries.set(clientId, (bySeq = new Map()));
+    bySeq.set(delivery.seq, { ...delivery });
+  }
+
+  deleteDelivery(clientId: string, seq: number): void {
+    const bySeq = this.deliveries.get(clientId);
+    if (!bySeq) return;
+    bySeq.delete(seq);
+    if (bySeq.size === 0) this.deliveries.delete(clientId);
+  }
+
+  putIncomingQos2(clientId: string, packetId: number): void {
+    let ids = this.incoming.get(clientId);
+    if (!ids) this.incoming.set(clientId, (ids = new Set()));
+    ids.add(packetId);
+  }
+
+  deleteIncomingQos2(clientId: string, packetId: number): void {
+    const ids = this.incoming.get(clientId);
+    if (!ids) return;
+    ids.delete(packetId);
+    if (ids.size === 0) this.incoming.delete(clientId);
+  }
+
+  flush(): undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,74 @@
+// The storage interface of the broker (DESIGN.md, "src/store/"). The broker keeps its working
+// state in memory and tells the store every change that must survive a restart; the store
+// batches those changes and makes them durable. `load()` hands everything back at startup.
+//
+// Only persistent state is written: retained messages, and sessions that outlive their
+// connection (3.1.1 clean session 0, 5.0 session expiry > 0) with their subscriptions and
+// messages. Clean-session traffic never reaches the store.
+
+import type { Properties, QoS, Subscription } from '../protocol/packets.js';
+
+/** An application message as the broker keeps it (payload copied out of the socket chunk). */
+export interface StoredMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties?: Properties;
+  /** Epoch ms after which the message must not be delivered (5.0 message expiry). */
+  expiresAt?: number;
+}
+
+export interface StoredSubscription extends Subscription {
+  subscriptionIdentifier?: number;
+}
+
+export interface StoredSession {
+  clientId: string;
+  /** Seconds; 0xFFFFFFFF never expires. */
+  expiryInterval: number;
+  protocolVersion: 3 | 4 | 5;
+  subscriptions: StoredSubscription[];
+  /** Epoch ms when the last connection ended; undefined while connected. */
+  disconnectedAt?: number;
+}
+
+/** A message owed to a persistent session: queued, or sent and not yet fully acknowledged. */
+export interface StoredDelivery {
+  /** Order of delivery within the session. */
+  seq: number;
+  message: StoredMessage;
+  qos: QoS;
+  retain: boolean;
+  subscriptionIdentifiers?: number[];
+  /** Set once sent: the packet id it went out with. */
+  packetId?: number;
+  /** QoS 2 only: PUBREC received, PUBREL sent. */
+  released?: boolean;
+}
+
+export interface StoredState {
+  retained: StoredMessage[];
+  sessions: StoredSession[];
+  deliveries: Map<string, StoredDelivery[]>;
+  /** Incoming QoS 2 packet ids received and not yet released, per client. */
+  incomingQos2: Map<string, number[]>;
+}
+
+export interface Store {
+  load(): Promise<StoredState>;
+  putRetained(message: StoredMessage): void;
+  deleteRetained(topic: string): void;
+  putSession(session: StoredSession): void;
+  deleteSession(clientId: string): void;
+  putDelivery(clientId: string, delivery: StoredDelivery): void;
+  deleteDelivery(clientId: string, seq: number): void;
+  putIncomingQos2(clientId: string, packetId: number): void;
+  deleteIncomingQos2(clientId: string, packetId: number): void;
+  /**
+   * Resolves when every change made so far is durable. Returns undefined when nothing is
+   * pending, so the broker can acknowledge at once without a promise per message.
+   */
+  flush(): Promise<void> | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+// The `midge` command as a user runs it: bin/midge.js (built into dist/ by npm ci / npm test).
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { Program } from './helpers/process.js';
+import { connect, end, Inbox, publish, subscribe } from './helpers/mqttjs.js';
+
+const midge = (...args: string[]): Program => Program.start(process.execPath, ['bin/midge.js', ...args]);
+
+function stderrOf(program: Program): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    program.child.stderr?.on('data', (chunk: string) => (text += chunk));
+    program.child.on('exit', () => resolve(text));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('midge command', () => {
+  test('--help prints usage and --version the version', async () => {
+    const help = midge('--help');
+    assert.equal(await help.waitExit(), 0);
+    assert.ok(help.lines.some((l) => l.startsWith('Usage: midge')));
+    const version = midge('--version');
+    assert.equal(await version.waitExit(), 0);
+    assert.match(version.lines[0], /^midge \d+\.\d+\.\d+$/);
+  });
+
+  test('a bad flag is a one-line error naming it, exit code 1', async () => {
+    for (const args of [['--bogus'], ['--port', 'abc'], ['--log-level', 'loud']]) {
+      const p = midge(...args);
+      const err = stderrOf(p);
+      assert.equal(await p.waitExit(), 1);
+      const text = (await err).trim();
+      assert.equal(text.split('\n').length, 1, text);
+      assert.ok(text.includes(args[0]), text);
+    }
+  });
+
+  test('a port in use is a one-line error naming it, exit code 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const p = midge('--port', String(port), '--host', '127.0.0.1', '--memory');
+    const err = stderrOf(p);
+    assert.equal(await p.waitExit(), 1);
+    const text = (await err).trim();
+    assert.match(text, new RegExp(`127\\.0\\.0\\.1:${port}.*address in use`));
+    blocker.close();
+  });
+
+  test('starts, prints where it listens, serves clients, and exits 0 on SIGTERM and SIGINT', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const port = await freePort();
+      const p = midge('--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn');
+      const line = await p.waitForLine(/^midge listening on /);
+      assert.equal(line, `midge listening on mqtt://127.0.0.1:${port}`);
+      const client = await connect(`mqtt://127.0.0.1:${port}`);
+      const inbox = new Inbox(client);
+      await subscribe(client, 'cli/t');
+      await publish(client, 'cli/t', 'hello', { qos: 1 });
+      await inbox.waitFor(1);
+      p.kill(signal);
+      assert.equal(await p.waitExit(), 0);
+      await end(client).catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,80 @@
+// Runs a third-party program (paho-mqtt scripts, mosquitto tools) and reads its output by line.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { withTimeout } from './wait.js';
+
+export class Program {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+  private buffer = '';
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (text: string) => this.take(text));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      if (process.env.MIDGE_LOG === '1') process.stderr.write(`[${name}] ${text}`);
+    });
+    this.exited = new Promise((resolve) => child.on('exit', (code) => {
+      if (this.buffer.length > 0) this.lines.push(this.buffer);
+      this.buffer = '';
+      this.wake();
+      resolve(code);
+    }));
+  }
+
+  static start(command: string, args: string[], env: Record<string, string> = {}): Program {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Program(child, command);
+  }
+
+  /** Waits until a line matching `pattern` has been printed; returns it. */
+  async waitForLine(pattern: RegExp, ms = 10000): Promise<string> {
+    const found = (): string | undefined => this.lines.find((l) => pattern.test(l));
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (found() !== undefined || this.child.exitCode !== null) resolve();
+          else this.waiters.push(check);
+        };
+        check();
+      }),
+      ms,
+      `${this.name} to print ${pattern} (printed: ${JSON.stringify(this.lines)})`,
+    );
+    const line = found();
+    if (line === undefined) throw new Error(`${this.name} exited without printing ${pattern}; printed ${JSON.stringify(this.lines)}`);
+    return line;
+  }
+
+  async waitExit(ms = 10000): Promise<number | null> {
+    return withTimeout(this.exited, ms, `${this.name} to exit`);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+
+  private take(text: string): void {
+    this.buffer += text;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      this.lines.push(this.buffer.slice(0, nl));
+      this.buffer = this.buffer.slice(nl + 1);
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Debian's python3 with python3-paho-mqtt (not the pyenv python3 first on PATH). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
