@@ -32,8 +32,22 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 
   const logger = createLogger(config.logLevel);
-  const store = await openStore({ memory: config.memory, dataDir: config.dataDir });
+  let store;
+  try {
+    store = await openStore({ memory: config.memory, dataDir: config.dataDir, durability: config.durability });
+  } catch (error) {
+    // An unreadable or corrupt database stops the start: never a silent empty broker.
+    process.stderr.write(`midge: ${(error as Error).message}\n`);
+    return 1;
+  }
   const broker = createBroker({ logger, store });
+  try {
+    await broker.start();
+  } catch (error) {
+    process.stderr.write(`midge: cannot load the stored state: ${(error as Error).message}\n`);
+    await store.close().catch(() => undefined);
+    return 1;
+  }
   try {
     const address = await broker.listen({ port: config.port, host: config.host });
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -22,10 +22,15 @@ export class MidgeBroker {
     this.core = new Broker(options);
   }
 
+  /** Loads the stored state; listen() does it too, once. */
+  start(): Promise<void> {
+    this.started ??= this.core.start();
+    return this.started;
+  }
+
   /** Loads the stored state (once) and accepts MQTT over TCP. Resolves with the bound address. */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    this.started ??= this.core.start();
-    await this.started;
+    await this.start();
     const server = await listenTcp(this.core, { port: options.port ?? 1883, host: options.host });
     this.servers.push(server);
     return server.address() as AddressInfo;

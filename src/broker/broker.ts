@@ -8,11 +8,12 @@ import { SubscriptionTree } from '../topics/subscription-tree.js';
 import { TopicIndex } from '../topics/topic-index.js';
 import { parseSharedFilter } from '../topics/validate.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Store, StoredSubscription } from '../store/store.js';
+import type { Store, StoredMessage, StoredSubscription } from '../store/store.js';
 import { Client, type PendingWill } from './client.js';
 import type { Connection } from './connection.js';
 import { DurableGate } from './durable-gate.js';
 import type { BrokerHooks } from './hooks.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { createLogger, type Logger } from './logger.js';
 import { Message } from './message.js';
 import { resolveCapabilities, type BrokerOptions, type Capabilities } from './options.js';
@@ -35,6 +36,7 @@ export class Broker {
   readonly sessions = new Map<string, Session>();
   readonly clients = new Set<Client>();
   readonly retained = new TopicIndex<Message>();
+  readonly authenticators: Map<string, Authenticator>;
   private readonly subscriptionTree = new SubscriptionTree<SubscriptionEntry>();
   private readonly sharedTree = new SubscriptionTree<SharedGroup>();
   private readonly delayedWills = new Map<string, { will: PendingWill; timer: NodeJS.Timeout }>();
@@ -49,12 +51,15 @@ export class Broker {
   private routeSender: string | undefined;
   private readonly routeHits: Session[] = [];
   private readonly routeGroups: SharedGroup[] = [];
+  private routing = false;
+  private readonly deferred: Message[] = [];
 
   constructor(options: BrokerOptions = {}) {
     this.caps = resolveCapabilities(options);
     this.store = options.store ?? new MemoryStore();
     this.logger = options.logger ?? createLogger('warn');
     this.hooks = options.hooks ?? {};
+    this.authenticators = new Map((options.authenticators ?? []).map((a) => [a.method, a]));
     this.gate = new DurableGate(this.store, (error) => this.onStoreError(error));
   }
 
@@ -66,6 +71,13 @@ export class Broker {
       const message = Message.fromStored(stored);
       if (!message.isExpired(now)) this.retained.set(message.topic, message);
     }
+    // A message queued for many sessions is loaded once and shared again, as it was stored.
+    const messages = new Map<StoredMessage, Message>();
+    const messageFor = (stored: StoredMessage): Message => {
+      let message = messages.get(stored);
+      if (message === undefined) messages.set(stored, (message = Message.fromStored(stored)));
+      return message;
+    };
     for (const stored of state.sessions) {
       const session = new Session(this, stored.clientId, stored.expiryInterval, stored.protocolVersion);
       session.stored = true;
@@ -73,7 +85,7 @@ export class Broker {
       this.sessions.set(session.clientId, session);
       for (const subscription of stored.subscriptions) this.subscribe(session, subscription);
       for (const delivery of state.deliveries.get(session.clientId) ?? []) {
-        session.restore({ ...delivery, message: Message.fromStored(delivery.message) } as Delivery);
+        session.restore({ ...delivery, message: messageFor(delivery.message) } as Delivery);
       }
       for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.incomingQos2.add(packetId);
       this.scheduleExpiry(session, now);
@@ -160,6 +172,12 @@ export class Broker {
       } else if (publishWill && will !== undefined) {
         this.publishWill(will);
       }
+      // 5.0 shared subscriptions: what this member had not yet received goes to another member.
+      for (const delivery of session.takeSharedDeliveries()) {
+        if (delivery.group!.deliver(delivery.message, session)) continue;
+        session.restore(delivery);
+        if (session.persistent) this.store.putDelivery(session.clientId, delivery);
+      }
       this.scheduleExpiry(session, now);
     } else if (publishWill && will !== undefined) {
       this.publishWill(will);
@@ -214,12 +232,26 @@ export class Broker {
     return true;
   }
 
-  /** Routes an application message: retained store, then every matching subscription. */
-  publish(message: Message, sender?: Client): void {
+  /** Routes an application message: retained store, then every matching subscription. Returns how many sessions it went to. */
+  publish(message: Message, sender?: Client): number {
+    if (this.routing) {
+      // A will published while a message is being routed (a delivery cut a slow client off):
+      // route it right after, so the routing scratch space is not reused under our feet.
+      this.deferred.push(message);
+      return 0;
+    }
     this.stats.messagesReceived++;
     if (this.hooks.published !== undefined) this.hooks.published(message, sender?.info);
     if (message.retain) this.storeRetained(message);
-    this.route(message);
+    this.routing = true;
+    let matched: number;
+    try {
+      matched = this.route(message);
+    } finally {
+      this.routing = false;
+    }
+    while (this.deferred.length > 0) this.publish(this.deferred.shift()!);
+    return matched;
   }
 
   /** Sends a subscription the retained messages its filter matches ([MQTT-3.3.1-6] (v3.1.1): retain flag set). */
@@ -270,7 +302,7 @@ export class Broker {
     await this.store.close();
   }
 
-  private route(message: Message): void {
+  private route(message: Message): number {
     ++this.routeStamp;
     this.routeSender = message.senderId;
     const hits = this.routeHits;
@@ -281,13 +313,15 @@ export class Broker {
       // [MQTT-3.3.1-9] (v3.1.1) retain is 0 towards existing subscriptions, unless 5.0 retain-as-published.
       session.deliver(message, qos, session.matchRetainAsPublished && message.retain, session.matchSubIds);
     }
+    let matched = hits.length;
     hits.length = 0;
     if (this.sharedTree.size > 0) {
       const groups = this.routeGroups;
       this.sharedTree.match(message.topic, this.collectGroup);
-      for (let i = 0; i < groups.length; i++) groups[i].deliver(message);
+      for (let i = 0; i < groups.length; i++) if (groups[i].deliver(message)) matched++;
       groups.length = 0;
     }
+    return matched;
   }
 
   private readonly collectMatch = (_key: string, entry: SubscriptionEntry): void => {

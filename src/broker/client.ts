@@ -5,7 +5,8 @@
 import { PacketDecoder } from '../protocol/decoder.js';
 import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';
-import type { Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
+import type { ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
+import type { AuthExchange } from '../auth/authenticator.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import type { Broker } from './broker.js';
 import type { Connection } from './connection.js';
@@ -18,6 +19,16 @@ import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './handl
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { handleDisconnect } from './handlers/disconnect.js';
+import { handleAuth } from './handlers/auth.js';
+
+/** 5.0 enhanced authentication in progress (or done, for re-authentication). */
+export interface AuthState {
+  method: string;
+  exchange: AuthExchange;
+  /** The CONNECT waiting for the exchange to finish. */
+  connect: ConnectPacket;
+  done?: boolean;
+}
 
 export interface PendingWill {
   message: Message;
@@ -45,7 +56,11 @@ export class Client {
   inboundAliases: Map<number, string> | undefined;
   /** 5.0 incoming QoS 1/2 PUBLISH not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0;
+  /** 5.0 Topic Alias Maximum of the client: how many aliases the broker may use towards it. */
+  outboundAliasMaximum = 0;
+  private outboundAliases: Map<string, number> | undefined;
   info: ClientInfo | undefined;
+  auth: AuthState | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private corked = false;
 
@@ -84,7 +99,10 @@ export class Client {
 
   /** Writes a PUBLISH; false when the client's Maximum Packet Size forbids it (the message is skipped). */
   writePublish(message: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): boolean {
-    const bytes = message.encode(this.protocolVersion, qos, retain, packetId, dup, subscriptionIds, Date.now());
+    const bytes =
+      this.outboundAliasMaximum > 0
+        ? this.encodeWithAlias(message, qos, retain, packetId, dup, subscriptionIds)
+        : message.encode(this.protocolVersion, qos, retain, packetId, dup, subscriptionIds, Date.now());
     if (bytes.length > this.maxOutgoingPacketSize) {
       this.broker.stats.messagesTooLarge++;
       return false;
@@ -94,8 +112,34 @@ export class Client {
     return true;
   }
 
+  /**
+   * Topic aliases towards a 5.0 client: the first message on a topic carries the topic and a new
+   * alias, later ones only the alias, up to the client's Topic Alias Maximum [MQTT-3.3.2-10]
+   * (v5); topics beyond it go out in full. Aliases never change once given, so no reordering.
+   */
+  private encodeWithAlias(message: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): Buffer {
+    const aliases = (this.outboundAliases ??= new Map());
+    const now = Date.now();
+    const known = aliases.get(message.topic);
+    if (known !== undefined) return message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, now, known, true);
+    if (aliases.size < this.outboundAliasMaximum) {
+      const alias = aliases.size + 1;
+      const bytes = message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, now, alias, false);
+      // Only a message that is actually sent teaches the client the alias.
+      if (bytes.length <= this.maxOutgoingPacketSize) aliases.set(message.topic, alias);
+      return bytes;
+    }
+    return message.encode(5, qos, retain, packetId, dup, subscriptionIds, now);
+  }
+
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     this.send({ type, packetId, reasonCode });
+  }
+
+  /** An acknowledgement released by the durable gate; a PUBACK gives back Receive Maximum quota. */
+  sendAck(packet: Packet): void {
+    if (packet.type === 4 && this.inboundUnacked > 0) this.inboundUnacked--;
+    if (this.connected) this.send(packet);
   }
 
   send(packet: Packet): void {
@@ -174,6 +218,12 @@ export class Client {
 
   private readonly onPacket = (packet: Packet): boolean => {
     if (this.state === 'connecting') {
+      if (this.auth !== undefined) {
+        // Between CONNECT and CONNACK of enhanced authentication only AUTH may come.
+        if (packet.type === 15) handleAuth(this, packet);
+        else this.disconnect(ReasonCode.ProtocolError, 'only AUTH may follow CONNECT until CONNACK');
+        return !this.isClosed();
+      }
       if (packet.type !== 1) {
         // [MQTT-3.1.0-1] the first packet must be CONNECT
         this.broker.logger.debug('first packet is not CONNECT', { type: packet.type });
@@ -213,13 +263,15 @@ export class Client {
       case 14:
         handleDisconnect(this, packet);
         break;
+      case 15:
+        handleAuth(this, packet);
+        break;
       case 1:
         // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
         this.disconnect(ReasonCode.ProtocolError, 'second CONNECT');
         break;
       default:
-        // CONNACK, SUBACK, UNSUBACK, PINGRESP and (without enhanced authentication) AUTH
-        // are never sent by a client.
+        // CONNACK, SUBACK, UNSUBACK and PINGRESP are never sent by a client.
         this.disconnect(ReasonCode.ProtocolError, `unexpected packet type ${packet.type}`);
     }
     return !this.isClosed();

@@ -62,5 +62,5 @@ export class DurableGate {
 
 function release(item: Waiting): void {
   if (typeof item === 'function') item();
-  else if (item.client.connected) item.client.send(item.packet);
+  else item.client.sendAck(item.packet);
 }

@@ -68,6 +68,21 @@ export class Message implements StoredMessage {
     if (version === 5 && (subscriptionIds !== undefined || this.expiresAt !== undefined)) {
       return encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, subscriptionIds, now), version);
     }
+    return this.encodeShared(version, qos, retain, packetId, dup, now);
+  }
+
+  /**
+   * A 5.0 PUBLISH carrying a topic alias chosen for one connection: with the topic the first
+   * time (`aliasKnown` false), with an empty topic once the client knows the alias.
+   */
+  encodeWithAlias(qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number, alias: number, aliasKnown: boolean): Buffer {
+    const packet = this.packetFor(5, qos, retain, packetId || 1, dup, subscriptionIds, now);
+    packet.properties = { ...packet.properties, topicAlias: alias };
+    if (aliasKnown) packet.topic = '';
+    return encodePublish(packet, 5);
+  }
+
+  private encodeShared(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, now: number): Buffer {
     const index = (version === 5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0);
     const wire = (this.wire ??= []);
     let bytes: Buffer | undefined = wire[index];

@@ -5,8 +5,16 @@ import type { Properties, QoS } from '../protocol/packets.js';
 import type { Logger } from './logger.js';
 import type { Store } from '../store/store.js';
 import type { BrokerHooks } from './hooks.js';
+import type { Authenticator } from '../auth/authenticator.js';
 
-export type QueueFullPolicy = 'drop-new' | 'drop-oldest';
+/** At a full session queue: drop the new message, drop the oldest, or (online) disconnect with 0x97. */
+export type QueueFullPolicy = 'drop-new' | 'drop-oldest' | 'disconnect';
+
+/** Send every client elsewhere: 5.0 CONNACK 0x9C (use another server) or 0x9D (server moved). */
+export interface Redirect {
+  reasonCode: 0x9c | 0x9d;
+  serverReference: string;
+}
 
 export interface BrokerOptions {
   store?: Store;
@@ -42,6 +50,9 @@ export interface BrokerOptions {
   assignedClientIdPrefix?: string;
   /** 5.0 Response Information sent to clients that request it. */
   responseInformation?: string;
+  /** 5.0 enhanced authentication methods (e.g. createScramAuthenticator()). */
+  authenticators?: Authenticator[];
+  redirect?: Redirect;
 }
 
 export interface Capabilities {
@@ -63,6 +74,7 @@ export interface Capabilities {
   connectTimeoutMs: number;
   assignedClientIdPrefix: string;
   responseInformation: string | undefined;
+  redirect: Redirect | undefined;
 }
 
 export const PROTOCOL_MAX_PACKET_SIZE = 268435455 + 5;
@@ -87,6 +99,7 @@ export function resolveCapabilities(options: BrokerOptions): Capabilities {
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     assignedClientIdPrefix: options.assignedClientIdPrefix ?? 'midge-',
     responseInformation: options.responseInformation,
+    redirect: options.redirect,
   };
 }
 

@@ -9,9 +9,13 @@ import { Deque } from './deque.js';
 import type { Message } from './message.js';
 import type { Client } from './client.js';
 import type { Broker } from './broker.js';
+import type { SharedGroup } from './shared-group.js';
+import { ReasonCode } from '../protocol/reason-codes.js';
 
 export interface Delivery extends StoredDelivery {
   message: Message;
+  /** Set when the message came through a shared subscription: it may go to another member. */
+  group?: SharedGroup;
 }
 
 export const NEVER_EXPIRES = 0xffffffff;
@@ -82,19 +86,46 @@ export class Session {
     }
   }
 
-  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): void {
+  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group?: SharedGroup): void {
     const client = this.client;
     if (client === undefined) {
       // Offline: only a session that outlives its connection keeps messages, and only QoS 1/2.
-      if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds);
+      if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds, group);
       return;
     }
     if (this.queue.length === 0 && client.canSend(qos, this.inflight.size)) {
       if (qos === 0) client.writePublish(message, 0, retain, 0, false, subscriptionIds);
-      else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds));
+      else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds, group));
     } else {
-      this.enqueue(message, qos, retain, subscriptionIds);
+      this.enqueue(message, qos, retain, subscriptionIds, group);
     }
+  }
+
+  /**
+   * Takes back the QoS 1/2 messages that came through shared subscriptions and were not yet
+   * received (queued, or sent without PUBACK/PUBREC), so the group can give them to another
+   * member when this one's connection is lost.
+   */
+  takeSharedDeliveries(): Delivery[] {
+    const taken: Delivery[] = [];
+    for (const [packetId, delivery] of this.inflight) {
+      if (delivery.group === undefined || delivery.released) continue;
+      this.inflight.delete(packetId);
+      taken.push(delivery);
+    }
+    if (this.queue.length > 0) {
+      const kept: Delivery[] = [];
+      for (let d = this.dequeue(); d !== undefined; d = this.dequeue()) {
+        if (d.group !== undefined && d.qos > 0) taken.push(d);
+        else kept.push(d);
+      }
+      for (const d of kept) {
+        this.queue.push(d);
+        this.queuedBytes += d.message.payload.length;
+      }
+    }
+    if (this.persistent) for (const d of taken) this.broker.store.deleteDelivery(this.clientId, d.seq);
+    return taken;
   }
 
   /** Sends what waits in the queue, as far as the in-flight window and the socket allow. */
@@ -164,8 +195,10 @@ export class Session {
     this.subscriptions.clear();
   }
 
-  private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): Delivery {
-    return { seq: this.nextSeq++, message, qos, retain, subscriptionIdentifiers: subscriptionIds };
+  private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): Delivery {
+    const delivery: Delivery = { seq: this.nextSeq++, message, qos, retain, subscriptionIdentifiers: subscriptionIds };
+    if (group !== undefined) delivery.group = group;
+    return delivery;
   }
 
   private sendTracked(client: Client, delivery: Delivery): void {
@@ -183,17 +216,23 @@ export class Session {
     }
   }
 
-  private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): void {
+  private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): void {
     const caps = this.broker.caps;
     const size = message.payload.length;
     if (this.queue.length >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
-      if (caps.queueFullPolicy === 'drop-new' || this.queue.length === 0) {
+      if (caps.queueFullPolicy === 'disconnect' && this.client !== undefined) {
+        // A consumer that cannot keep up is cut off (5.0: DISCONNECT 0x97 quota exceeded).
+        this.countDrop(message);
+        this.client.disconnect(ReasonCode.QuotaExceeded, 'session queue full');
+        return;
+      }
+      if (caps.queueFullPolicy !== 'drop-oldest' || this.queue.length === 0) {
         this.countDrop(message);
         return;
       }
       this.countDrop(this.dropQueued()!.message);
     }
-    const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds);
+    const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, group);
     this.queue.push(delivery);
     this.queuedBytes += size;
     if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);

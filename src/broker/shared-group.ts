@@ -33,22 +33,25 @@ export class SharedGroup {
     return true;
   }
 
-  deliver(message: Message): void {
-    const entry = this.pick(message);
-    if (entry === undefined) return;
+  /** Gives the message to one member; false when the group has nobody to take it. */
+  deliver(message: Message, exclude?: Session): boolean {
+    const entry = this.pick(message, exclude);
+    if (entry === undefined) return false;
     const subscription = entry.subscription;
     const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
     const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
-    entry.session.deliver(message, qos, subscription.retainAsPublished && message.retain, ids);
+    entry.session.deliver(message, qos, subscription.retainAsPublished && message.retain, ids, this);
+    return true;
   }
 
-  private pick(message: Message): SubscriptionEntry | undefined {
+  private pick(message: Message, exclude: Session | undefined): SubscriptionEntry | undefined {
     const n = this.members.length;
     let online: SubscriptionEntry | undefined;
     let offline: SubscriptionEntry | undefined;
     for (let i = 0; i < n; i++) {
       const index = (this.next + i) % n;
       const entry = this.members[index];
+      if (entry.session === exclude) continue;
       const client = entry.session.client;
       if (client !== undefined) {
         if (client.canSend(message.qos, entry.session.inflight.size)) {

@@ -2,6 +2,7 @@
 
 export class BrokerStats {
   connectionsAccepted = 0;
+  connectionsRefused = 0;
   messagesReceived = 0;
   messagesSent = 0;
   /** Messages a full session queue could not take. */

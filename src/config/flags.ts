@@ -9,6 +9,7 @@ export interface CliConfig {
   host: string;
   dataDir: string;
   memory: boolean;
+  durability: 'os' | 'fsync';
   logLevel: LogLevel;
 }
 
@@ -28,13 +29,15 @@ Options:
   --host <addr>       address to bind (default 0.0.0.0)
   --data-dir <dir>    where state is kept (default ./data)
   --memory            keep no state on disk
+  --durability <d>    os (default: a commit survives a crash of the process) or
+                      fsync (a commit survives power loss; slower)
   --log-level <lvl>   debug, info, warn, error or silent (default info)
   -h, --help          print this help
   -v, --version       print the version
 `;
 
 export function parseFlags(argv: string[]): CliConfig {
-  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, logLevel: 'info' };
+  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, durability: 'os', logLevel: 'info' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -71,6 +74,12 @@ export function parseFlags(argv: string[]): CliConfig {
       case '--memory':
         config.memory = true;
         break;
+      case '--durability': {
+        const durability = value();
+        if (durability !== 'os' && durability !== 'fsync') throw new ConfigError(`--durability must be os or fsync; got '${durability}'`);
+        config.durability = durability;
+        break;
+      }
       case '--log-level': {
         const level = value();
         if (!isLogLevel(level)) throw new ConfigError(`--log-level must be one of debug, info, warn, error, silent; got '${level}'`);

@@ -24,6 +24,8 @@ export function handlePubrec(client: Client, packet: AckPacket): void {
 export function handlePubrel(client: Client, packet: AckPacket): void {
   const session = client.session!;
   const known = session.incomingQos2.delete(packet.packetId);
+  // The client's quota returns with our PUBCOMP; nothing can be sent in between that matters.
+  if (known && client.inboundUnacked > 0) client.inboundUnacked--;
   if (known && session.persistent) client.broker.store.deleteIncomingQos2(session.clientId, packet.packetId);
   client.broker.acknowledgeWhenDurable(client, { type: 7, packetId: packet.packetId, reasonCode: known ? 0 : ReasonCode.PacketIdentifierNotFound });
 }

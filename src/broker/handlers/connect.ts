@@ -1,13 +1,50 @@
-// CONNECT: identify the client, authenticate, take over or create its session, answer CONNACK,
+// CONNECT: identify the client, authenticate (a password hook, or 5.0 enhanced authentication
+// that may take several AUTH round trips), take over or create its session, answer CONNACK,
 // then resend what the session still owes.
 
 import type { ConnackPacket, ConnectPacket, Properties } from '../../protocol/packets.js';
 import { ConnectReturnCode, ReasonCode } from '../../protocol/reason-codes.js';
 import { isValidTopicName } from '../../topics/validate.js';
+import type { AuthResult } from '../../auth/authenticator.js';
 import type { Client } from '../client.js';
 import { connackProperties } from '../options.js';
 import { Message } from '../message.js';
 import { NEVER_EXPIRES } from '../session.js';
+
+/** The 3.1.1 return code closest to a 5.0 reason code, for clients that only know 3.1.1. */
+function v3CodeFor(reasonCode: number): number {
+  switch (reasonCode) {
+    case ReasonCode.UnsupportedProtocolVersion:
+      return ConnectReturnCode.UnacceptableProtocolVersion;
+    case ReasonCode.ClientIdentifierNotValid:
+      return ConnectReturnCode.IdentifierRejected;
+    case ReasonCode.BadUserNameOrPassword:
+    case ReasonCode.BadAuthenticationMethod:
+      return ConnectReturnCode.BadUserNameOrPassword;
+    case ReasonCode.ServerUnavailable:
+    case ReasonCode.ServerBusy:
+    case ReasonCode.UseAnotherServer:
+    case ReasonCode.ServerMoved:
+      return ConnectReturnCode.ServerUnavailable;
+    default:
+      return ConnectReturnCode.NotAuthorized;
+  }
+}
+
+/** Refuses a CONNECT: CONNACK with the reason ([MQTT-3.2.2-4] (v3.1.1) session present 0), then close. */
+export function refuseConnect(client: Client, packet: ConnectPacket, reasonCode: number, reason?: string, properties?: Properties): void {
+  const v5 = packet.protocolVersion === 5;
+  const connack: ConnackPacket = { type: 2, sessionPresent: false, reasonCode: v5 ? reasonCode : v3CodeFor(reasonCode) };
+  if (v5) {
+    const p: Properties = { ...properties };
+    if (reason !== undefined && packet.properties?.requestProblemInformation !== 0) p.reasonString = reason;
+    if (Object.keys(p).length > 0) connack.properties = p;
+  }
+  client.send(connack);
+  client.broker.stats.connectionsRefused++;
+  client.broker.logger.debug('connection refused', { clientId: packet.clientId, reasonCode: connack.reasonCode, reason });
+  client.refuse();
+}
 
 export function handleConnect(client: Client, packet: ConnectPacket): void {
   const broker = client.broker;
@@ -16,63 +53,104 @@ export function handleConnect(client: Client, packet: ConnectPacket): void {
   client.protocolVersion = packet.protocolVersion;
   const props = packet.properties ?? {};
 
-  const refuse = (v3Code: number, v5Code: number, reason?: string): void => {
-    const connack: ConnackPacket = { type: 2, sessionPresent: false, reasonCode: v5 ? v5Code : v3Code };
-    if (v5 && reason !== undefined && props.requestProblemInformation !== 0) connack.properties = { reasonString: reason };
-    client.send(connack);
-    broker.logger.debug('connection refused', { clientId: packet.clientId, reasonCode: connack.reasonCode, reason });
-    client.refuse();
-  };
+  if (caps.redirect !== undefined) {
+    refuseConnect(client, packet, caps.redirect.reasonCode, 'use another server', { serverReference: caps.redirect.serverReference });
+    return;
+  }
 
-  let clientId = packet.clientId;
-  let assigned = false;
-  if (clientId.length === 0) {
+  if (packet.clientId.length === 0 && ((!packet.cleanStart && !v5) || packet.protocolVersion === 3)) {
     // [MQTT-3.1.3-8] (v3.1.1) an empty id needs clean session 1; 3.1 had no empty ids at all.
-    if ((!packet.cleanStart && !v5) || packet.protocolVersion === 3) {
-      refuse(ConnectReturnCode.IdentifierRejected, ReasonCode.ClientIdentifierNotValid, 'empty client identifier');
-      return;
-    }
-    clientId = broker.assignClientId();
-    assigned = true;
-  }
-
-  if (packet.will !== undefined && !isValidTopicName(packet.will.topic)) {
-    refuse(ConnectReturnCode.IdentifierRejected, ReasonCode.TopicNameInvalid, 'invalid will topic');
+    refuseConnect(client, packet, ReasonCode.ClientIdentifierNotValid, 'empty client identifier');
     return;
   }
-  if (packet.will !== undefined && packet.will.qos > caps.maximumQoS) {
-    refuse(ConnectReturnCode.NotAuthorized, ReasonCode.QoSNotSupported, 'will QoS not supported');
+  const will = packet.will;
+  if (will !== undefined && !isValidTopicName(will.topic)) {
+    refuseConnect(client, packet, ReasonCode.TopicNameInvalid, 'invalid will topic');
     return;
   }
-  if (packet.will !== undefined && packet.will.retain && !caps.retainAvailable) {
-    refuse(ConnectReturnCode.NotAuthorized, ReasonCode.RetainNotSupported, 'retain not supported');
+  if (will !== undefined && will.qos > caps.maximumQoS) {
+    refuseConnect(client, packet, ReasonCode.QoSNotSupported, 'will QoS not supported');
     return;
   }
-
-  client.clientId = clientId;
-  client.username = packet.username;
-  client.info = { clientId, username: packet.username, protocolVersion: packet.protocolVersion, remoteAddress: client.conn.remoteAddress };
+  if (will !== undefined && will.retain && !caps.retainAvailable) {
+    refuseConnect(client, packet, ReasonCode.RetainNotSupported, 'retain not supported');
+    return;
+  }
 
   const hooks = broker.hooks;
   if (hooks.preConnect !== undefined) {
     const verdict = hooks.preConnect({ remoteAddress: client.conn.remoteAddress }, packet);
     if (verdict !== true) {
-      refuse(ConnectReturnCode.NotAuthorized, typeof verdict === 'number' ? verdict : ReasonCode.NotAuthorized);
+      refuseConnect(client, packet, typeof verdict === 'number' ? verdict : ReasonCode.NotAuthorized, 'refused');
       return;
     }
   }
+
+  if (v5 && props.authenticationMethod !== undefined) {
+    const authenticator = broker.authenticators.get(props.authenticationMethod);
+    if (authenticator === undefined) {
+      refuseConnect(client, packet, ReasonCode.BadAuthenticationMethod, 'unsupported authentication method');
+      return;
+    }
+    client.auth = { method: authenticator.method, exchange: authenticator.begin(), connect: packet };
+    continueConnectAuth(client, client.auth.exchange.next(props.authenticationData));
+    return;
+  }
+
   if (hooks.authenticate !== undefined) {
-    const verdict = hooks.authenticate(client.info, packet.username, packet.password);
+    const info = { clientId: packet.clientId, username: packet.username, protocolVersion: packet.protocolVersion, remoteAddress: client.conn.remoteAddress };
+    const verdict = hooks.authenticate(info, packet.username, packet.password);
     if (verdict !== true) {
-      refuse(ConnectReturnCode.BadUserNameOrPassword, typeof verdict === 'number' ? verdict : ReasonCode.BadUserNameOrPassword);
+      refuseConnect(client, packet, typeof verdict === 'number' ? verdict : ReasonCode.BadUserNameOrPassword, 'authentication failed');
       return;
     }
   }
+  completeConnect(client, packet, undefined);
+}
+
+/** One step of enhanced authentication during CONNECT (from CONNECT itself or an AUTH). */
+export function continueConnectAuth(client: Client, result: AuthResult): void {
+  const auth = client.auth!;
+  switch (result.kind) {
+    case 'continue':
+      client.send({ type: 15, reasonCode: ReasonCode.ContinueAuthentication, properties: { authenticationMethod: auth.method, authenticationData: result.data } });
+      return;
+    case 'failure':
+      client.auth = undefined;
+      refuseConnect(client, auth.connect, result.reasonCode, result.reason);
+      return;
+    case 'success': {
+      const connackAuth: Properties = { authenticationMethod: auth.method };
+      if (result.data !== undefined) connackAuth.authenticationData = result.data;
+      client.auth = { ...auth, done: true };
+      completeConnect(client, auth.connect, connackAuth, result.username);
+      return;
+    }
+  }
+}
+
+function completeConnect(client: Client, packet: ConnectPacket, authProperties: Properties | undefined, authenticatedUser?: string): void {
+  const broker = client.broker;
+  const caps = broker.caps;
+  const v5 = packet.protocolVersion === 5;
+  const props = packet.properties ?? {};
+
+  let clientId = packet.clientId;
+  let assigned = false;
+  if (clientId.length === 0) {
+    // [MQTT-3.1.3-6] (v3.1.1) the broker assigns a unique id and carries on as if it had been sent.
+    clientId = broker.assignClientId();
+    assigned = true;
+  }
+  client.clientId = clientId;
+  client.username = authenticatedUser ?? packet.username;
+  client.info = { clientId, username: client.username, protocolVersion: packet.protocolVersion, remoteAddress: client.conn.remoteAddress };
 
   if (v5) {
     if (props.receiveMaximum !== undefined) client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
     if (props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = props.maximumPacketSize;
     if (props.requestProblemInformation === 0) client.problemInformation = false;
+    if (props.topicAliasMaximum !== undefined) client.outboundAliasMaximum = props.topicAliasMaximum;
   }
 
   // 3.1.1 clean session 0 keeps the session for ever; 5.0 says how long in the packet.
@@ -98,7 +176,7 @@ export function handleConnect(client: Client, packet: ConnectPacket): void {
   let keepAlive = packet.keepAlive;
   const connack: ConnackPacket = { type: 2, sessionPresent, reasonCode: 0 };
   if (v5) {
-    const p = connackProperties(caps);
+    const p = { ...connackProperties(caps), ...authProperties };
     if (assigned) p.assignedClientIdentifier = clientId;
     if (caps.maxKeepAlive > 0 && (keepAlive === 0 || keepAlive > caps.maxKeepAlive)) {
       keepAlive = caps.maxKeepAlive;

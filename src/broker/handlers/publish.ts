@@ -74,20 +74,31 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
   }
 
   const packetId = packet.packetId!;
+  const session = client.session!;
+  const resent = packet.qos === 2 && session.incomingQos2.has(packetId);
+  if (!resent && client.inboundUnacked >= broker.caps.receiveMaximum && v5) {
+    // [MQTT-3.3.4-8] (v5) more unacknowledged QoS 1/2 PUBLISH than our Receive Maximum
+    client.disconnect(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded');
+    return;
+  }
   if (packet.qos === 1) {
-    broker.publish(newMessage(topic, packet, properties, client.clientId), client);
-    broker.acknowledgeWhenDurable(client, { type: 4, packetId, reasonCode: 0 });
+    client.inboundUnacked++;
+    const matched = broker.publish(newMessage(topic, packet, properties, client.clientId), client);
+    broker.acknowledgeWhenDurable(client, { type: 4, packetId, reasonCode: v5 && matched === 0 ? ReasonCode.NoMatchingSubscribers : 0 });
     return;
   }
 
-  // QoS 2: the first PUBLISH with this id is routed; copies sent again before PUBREL are not.
-  const session = client.session!;
-  if (!session.incomingQos2.has(packetId)) {
-    broker.publish(newMessage(topic, packet, properties, client.clientId), client);
+  // QoS 2: the first PUBLISH with this id is routed; copies sent again before PUBREL are not
+  // ([MQTT-4.3.3-2] (v3.1.1)). It counts against the Receive Maximum until PUBCOMP.
+  let reasonCode = 0;
+  if (!resent) {
+    client.inboundUnacked++;
+    const matched = broker.publish(newMessage(topic, packet, properties, client.clientId), client);
+    if (v5 && matched === 0) reasonCode = ReasonCode.NoMatchingSubscribers;
     session.incomingQos2.add(packetId);
     if (session.persistent) broker.store.putIncomingQos2(session.clientId, packetId);
   }
-  broker.acknowledgeWhenDurable(client, { type: 5, packetId, reasonCode: 0 });
+  broker.acknowledgeWhenDurable(client, { type: 5, packetId, reasonCode });
 }
 
 function newMessage(topic: string, packet: PublishPacket, properties: PublishPacket['properties'], senderId: string): Message {
