@@ -1,6 +1,7 @@
 // The `midge` command: parse flags, start the broker, stop cleanly on SIGINT/SIGTERM.
 
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { createBroker } from './server.js';
 import { createLogger } from './broker/logger.js';
 import { ConfigError, parseFlags, USAGE } from './config/flags.js';
@@ -48,16 +49,29 @@ export async function main(argv: string[]): Promise<number | undefined> {
     await store.close().catch(() => undefined);
     return 1;
   }
-  try {
-    const address = await broker.listen({ port: config.port, host: config.host });
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    process.stdout.write(`midge listening on mqtt://${host}:${address.port}\n`);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'EADDRINUSE' ? 'address in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    process.stderr.write(`midge: cannot listen on ${config.host}:${config.port}: ${reason}\n`);
-    await broker.close().catch(() => undefined);
-    return 1;
+  const listeners: { scheme: string; port: number; open: () => Promise<AddressInfo> }[] = [
+    { scheme: 'mqtt', port: config.port, open: () => broker.listen({ port: config.port, host: config.host }) },
+  ];
+  if (config.tlsPort !== undefined) {
+    const port = config.tlsPort;
+    listeners.push({ scheme: 'mqtts', port, open: () => broker.listenTls({ port, host: config.host, certFile: config.tlsCert, keyFile: config.tlsKey }) });
+  }
+  if (config.wsPort !== undefined) {
+    const port = config.wsPort;
+    listeners.push({ scheme: 'ws', port, open: () => broker.listenWebSocket({ port, host: config.host }) });
+  }
+  for (const listener of listeners) {
+    try {
+      const address = await listener.open();
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      process.stdout.write(`midge listening on ${listener.scheme}://${host}:${address.port}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? 'address in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      process.stderr.write(`midge: cannot listen on ${config.host}:${listener.port} (${listener.scheme}): ${reason}\n`);
+      await broker.close().catch(() => undefined);
+      return 1;
+    }
   }
 
   let stopping = false;

@@ -4,9 +4,12 @@
 //   await broker.close();
 
 import type { AddressInfo, Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { Broker } from './broker/broker.js';
 import type { BrokerOptions } from './broker/options.js';
 import { listenTcp } from './transport/tcp.js';
+import { listenTls, type TlsListenOptions } from './transport/tls.js';
+import { listenWebSocket, type WebSocketListenOptions } from './transport/websocket.js';
 
 export interface ListenOptions {
   port?: number;
@@ -16,6 +19,7 @@ export interface ListenOptions {
 export class MidgeBroker {
   readonly core: Broker;
   private readonly servers: Server[] = [];
+  private readonly httpServers: HttpServer[] = [];
   private started: Promise<void> | undefined;
 
   constructor(options: BrokerOptions = {}) {
@@ -36,11 +40,28 @@ export class MidgeBroker {
     return server.address() as AddressInfo;
   }
 
+  /** Accepts MQTT over TLS. */
+  async listenTls(options: TlsListenOptions): Promise<AddressInfo> {
+    await this.start();
+    const server = await listenTls(this.core, options);
+    this.servers.push(server);
+    return server.address() as AddressInfo;
+  }
+
+  /** Accepts MQTT over WebSocket (ws://host:port/ any path, or `path`). */
+  async listenWebSocket(options: WebSocketListenOptions): Promise<AddressInfo> {
+    await this.start();
+    const server = await listenWebSocket(this.core, options);
+    this.httpServers.push(server);
+    return server.address() as AddressInfo;
+  }
+
   /** Stops listening, closes every client, flushes and closes the store. */
   async close(): Promise<void> {
     // Stop accepting first; the listeners' close completes once the core has closed every client.
-    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const closed = [...this.servers, ...this.httpServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     this.servers.length = 0;
+    this.httpServers.length = 0;
     await this.core.close();
     await Promise.all(closed);
   }

@@ -11,6 +11,10 @@ export interface CliConfig {
   memory: boolean;
   durability: 'os' | 'fsync';
   logLevel: LogLevel;
+  tlsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  wsPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -32,6 +36,10 @@ Options:
   --durability <d>    os (default: a commit survives a crash of the process) or
                       fsync (a commit survives power loss; slower)
   --log-level <lvl>   debug, info, warn, error or silent (default info)
+  --tls-port <n>      also listen for MQTT over TLS (needs --tls-cert and --tls-key)
+  --tls-cert <file>   PEM certificate chain for TLS
+  --tls-key <file>    PEM private key for TLS
+  --ws-port <n>       also listen for MQTT over WebSocket
   -h, --help          print this help
   -v, --version       print the version
 `;
@@ -58,13 +66,21 @@ export function parseFlags(argv: string[]): CliConfig {
       case '--version':
         config.version = true;
         break;
-      case '--port': {
-        const raw = value();
-        const port = Number(raw);
-        if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`--port must be a number from 0 to 65535, got '${raw}'`);
-        config.port = port;
+      case '--port':
+        config.port = parsePort(name, value());
         break;
-      }
+      case '--tls-port':
+        config.tlsPort = parsePort(name, value());
+        break;
+      case '--ws-port':
+        config.wsPort = parsePort(name, value());
+        break;
+      case '--tls-cert':
+        config.tlsCert = value();
+        break;
+      case '--tls-key':
+        config.tlsKey = value();
+        break;
       case '--host':
         config.host = value();
         break;
@@ -90,5 +106,14 @@ export function parseFlags(argv: string[]): CliConfig {
         throw new ConfigError(`unknown option '${arg}' (see --help)`);
     }
   }
+  if (config.tlsPort !== undefined && (config.tlsCert === undefined || config.tlsKey === undefined)) {
+    throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
+  }
   return config;
+}
+
+function parsePort(flag: string, raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`${flag} must be a number from 0 to 65535, got '${raw}'`);
+  return port;
 }

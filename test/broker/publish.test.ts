@@ -170,7 +170,7 @@ describe('MQTT 3.1.1 publish and subscribe', () => {
     await end(pub);
   });
 
-  test('[MQTT-4.6.0-5][MQTT-4.6.0-6][MQTT-4.6.0-2] messages on one topic arrive in the order published', async () => {
+  test('[MQTT-4.6.0-5][MQTT-4.6.0-6][MQTT-4.6.0-2][MQTT-7.1.1-1] messages on one topic arrive in the order published', async () => {
     const sub = await connect(b.url);
     const inbox = new Inbox(sub);
     await subscribe(sub, 'order/t', { qos: 1 });

@@ -32,7 +32,7 @@ describe('MQTT 3.1.1 sessions', () => {
     await end(pub, back);
   });
 
-  test('[MQTT-3.1.2-6] clean session discards the stored session and its messages', async () => {
+  test('[MQTT-3.1.2-6][MQTT-3.1.4-3] clean session discards the stored session and its messages', async () => {
     const sub = await connect(b.url, { clientId: 'persist-2', clean: false });
     await subscribe(sub, 'c/x', { qos: 1 });
     await end(sub);
