@@ -7,7 +7,7 @@ import { ByteReader } from './byte-reader.js';
 import { readAck } from './decode/ack.js';
 import { readAuth } from './decode/auth.js';
 import { readConnack } from './decode/connack.js';
-import { readConnect } from './decode/connect.js';
+import { peekProtocolVersion, readConnect } from './decode/connect.js';
 import { readDisconnect } from './decode/disconnect.js';
 import { readPublish } from './decode/publish.js';
 import { readSuback } from './decode/suback.js';
@@ -98,7 +98,12 @@ export class PacketDecoder {
         return;
       }
       const headerSize = this.headerSize;
-      const end = pos + this.checkSize(headerSize + remaining);
+      const total = headerSize + remaining;
+      if (total > this.maximumPacketSize && chunk[pos] >> 4 === PacketType.CONNECT) {
+        // Refused unread, but its version, if in this chunk, still picks the CONNACK's format.
+        this.protocolVersion = peekProtocolVersion(chunk, pos + headerSize, length) ?? this.protocolVersion;
+      }
+      const end = pos + this.checkSize(total);
       if (end > length) {
         this.startPending(chunk, pos, length, end - pos, headerSize);
         return;

@@ -2,7 +2,7 @@
 // itself, and handed to the decoder as soon as it is known, so that an error in the rest of the
 // CONNECT is still answered with the CONNACK of the client's version.
 
-import type { ByteReader } from '../byte-reader.js';
+import { ByteReader } from '../byte-reader.js';
 import { MqttProtocolError, malformed } from '../errors.js';
 import type { ConnectPacket, ProtocolVersion, QoS, Will } from '../packets.js';
 import { PacketType } from '../packets.js';
@@ -68,6 +68,23 @@ export function readConnect(r: ByteReader, holder: VersionHolder): ConnectPacket
   if (hasPassword) packet.password = r.binary();
   r.expectEnd('CONNECT');
   return packet;
+}
+
+/**
+ * The protocol version of a CONNECT from its first bytes, when they are valid and present; used
+ * when the packet is refused before it is complete (too large), so the CONNACK can still match.
+ */
+export function peekProtocolVersion(buf: Buffer, start: number, end: number): ProtocolVersion | undefined {
+  const nameLength = end - start >= 2 ? (buf[start] << 8) | buf[start + 1] : -1;
+  if (nameLength !== 4 && nameLength !== 6) return undefined;
+  if (start + 2 + nameLength >= end) return undefined;
+  const reader = new ByteReader();
+  reader.reset(buf, start, end);
+  try {
+    return readProtocol(reader);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

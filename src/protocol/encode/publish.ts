@@ -18,6 +18,7 @@ export function publishRemainingLength(p: PublishPacket, version: ProtocolVersio
 }
 
 export function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
+  if (version !== 5 && version !== 4 && version !== 3) throw malformed(`protocol level ${String(version)} is not 3, 4 or 5`);
   const topic = p.topic;
   const topicBytes = topicLength(topic);
   const properties = p.properties;

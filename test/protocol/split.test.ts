@@ -1,0 +1,84 @@
+// The decoder is incremental: a packet may arrive split at any byte, and one chunk may hold
+// many packets ([MQTT-6.0.0-2] asks this of WebSocket frames; TCP reads behave the same way).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PacketDecoder, encodePacket, type Packet } from '../../src/protocol/index.js';
+import { ALL_FIXTURES, VERSIONS, fixturesFor } from './fixtures.js';
+import { decodeAll, decodeChunks, splitAt } from './helpers/decode.js';
+
+describe('[MQTT-6.0.0-2] packets split across chunks', () => {
+  for (const { name, version, packet } of ALL_FIXTURES) {
+    test(`${name} split at every byte boundary decodes the same`, () => {
+      const bytes = encodePacket(packet, version);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        assert.deepEqual(decodeChunks(splitAt(bytes, cut), version), [packet], `cut at ${cut}`);
+      }
+      // Two cuts: catches a header split in two places and a body split after a split header.
+      for (let a = 1; a < Math.min(bytes.length, 6); a++) {
+        for (let b = a; b <= bytes.length; b += Math.max(1, Math.floor(bytes.length / 17))) {
+          assert.deepEqual(decodeChunks(splitAt(bytes, a, b), version), [packet], `cuts at ${a}, ${b}`);
+        }
+      }
+    });
+  }
+});
+
+for (const version of VERSIONS) {
+  const packets = fixturesFor(version).map((f) => f.packet);
+  const stream = Buffer.concat(packets.map((p) => encodePacket(p, version)));
+
+  test(`[MQTT-6.0.0-2] (v${version}) the whole corpus in one-byte chunks decodes in order`, () => {
+    const chunks = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
+    assert.deepEqual(decodeChunks(chunks, version), packets);
+  });
+
+  test(`[MQTT-6.0.0-2] (v${version}) the corpus in chunks of every size from 2 to 64 decodes in order`, () => {
+    for (let size = 2; size <= 64; size++) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < stream.length; i += size) chunks.push(stream.subarray(i, i + size));
+      assert.deepEqual(decodeChunks(chunks, version), packets, `chunk size ${size}`);
+    }
+  });
+}
+
+test('[MQTT-6.0.0-2] a chunk holding 1,000 packets decodes them all, in order', () => {
+  const packets: Packet[] = [];
+  for (let i = 0; i < 1000; i++) {
+    packets.push(i % 3 === 0
+      ? { type: 3, topic: `t/${i}`, payload: Buffer.from(String(i)), qos: 1, retain: false, dup: false, packetId: i + 1 }
+      : i % 3 === 1 ? { type: 4, packetId: i + 1 } : { type: 12 });
+  }
+  const stream = Buffer.concat(packets.map((p) => encodePacket(p, 4)));
+  assert.deepEqual(decodeAll(stream, 4), packets);
+});
+
+test('a large packet split into many chunks is gathered whole', () => {
+  const packet: Packet = { type: 3, topic: 'big', payload: Buffer.alloc(300_000, 0x5a), qos: 0, retain: false, dup: false };
+  const bytes = encodePacket(packet, 4);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += 1000) chunks.push(bytes.subarray(i, i + 1000));
+  assert.deepEqual(decodeChunks(chunks, 4), [packet]);
+});
+
+test('decoded payloads are views of the input chunk, not copies', () => {
+  const bytes = encodePacket({ type: 3, topic: 'a', payload: Buffer.from('abc'), qos: 0, retain: false, dup: false }, 4);
+  const [packet] = decodeAll(bytes, 4);
+  assert.equal(packet.type, 3);
+  if (packet.type !== 3) return;
+  assert.equal(packet.payload.buffer, bytes.buffer);
+  bytes[bytes.length - 1] = 0x7a;
+  assert.equal(packet.payload.toString(), 'abz');
+});
+
+test('a split packet is held in a copy: the caller may reuse its chunk buffer', () => {
+  const bytes = encodePacket({ type: 3, topic: 'a', payload: Buffer.from('abcdef'), qos: 0, retain: false, dup: false }, 4);
+  const first = Buffer.from(bytes.subarray(0, 6));
+  const packets: Packet[] = [];
+  const decoder = new PacketDecoder({ protocolVersion: 4 });
+  decoder.decode(first, (p) => void packets.push(p));
+  first.fill(0);
+  decoder.decode(bytes.subarray(6), (p) => void packets.push(p));
+  assert.equal(packets.length, 1);
+  const p = packets[0];
+  assert.ok(p.type === 3 && p.payload.toString() === 'abcdef');
+});
