@@ -39,7 +39,7 @@ export class Broker {
   readonly authenticators: Map<string, Authenticator>;
   private readonly subscriptionTree = new SubscriptionTree<SubscriptionEntry>();
   private readonly sharedTree = new SubscriptionTree<SharedGroup>();
-  private readonly delayedWills = new Map<string, { will: PendingWill; timer: NodeJS.Timeout }>();
+  private readonly delayedWills = new Map<string, { will: PendingWill; timer: NodeJS.Timeout; publishAt: number }>();
   private readonly gate: DurableGate;
   private uncorkList: Client[] = [];
   private uncorkScheduled = false;
@@ -90,7 +90,11 @@ export class Broker {
       for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.incomingQos2.add(packetId);
       this.scheduleExpiry(session, now);
     }
-    this.logger.info('state restored', { retained: this.retained.size, sessions: this.sessions.size });
+    for (const stored of state.wills) {
+      const will: PendingWill = { message: Message.fromStored(stored.message), delay: 0 };
+      this.delayWill(stored.clientId, will, stored.publishAt, now);
+    }
+    this.logger.info('state restored', { retained: this.retained.size, sessions: this.sessions.size, wills: state.wills.length });
   }
 
   /** Takes a new network connection; the client's CONNECT decides the rest. */
@@ -131,8 +135,7 @@ export class Broker {
     if (pendingWill !== undefined) {
       // 5.0: reconnecting within the will delay cancels the will; a clean start ended the
       // session, which publishes it now.
-      clearTimeout(pendingWill.timer);
-      this.delayedWills.delete(clientId);
+      this.dropDelayedWill(clientId);
       if (cleanStart) this.publishWill(pendingWill.will);
     }
     const sessionPresent = session !== undefined;
@@ -166,9 +169,9 @@ export class Broker {
       if (session.persistent) this.persistSession(session);
       if (publishWill && will !== undefined && will.delay > 0 && session.expiryInterval > 0) {
         // 5.0 will delay: published after the delay or when the session ends, whichever is first.
-        const delayMs = Math.min(will.delay, session.expiryInterval) * 1000;
-        const timer = setTimeout(() => this.fireDelayedWill(client.clientId), delayMs);
-        this.delayedWills.set(client.clientId, { will, timer });
+        const publishAt = now + Math.min(will.delay, session.expiryInterval) * 1000;
+        this.delayWill(client.clientId, will, publishAt, now);
+        this.store.putWill({ clientId: client.clientId, message: will.message, publishAt });
       } else if (publishWill && will !== undefined) {
         this.publishWill(will);
       }
@@ -289,10 +292,9 @@ export class Broker {
     for (const client of [...this.clients]) {
       client.disconnect(ReasonCode.ServerShuttingDown, 'server shutting down');
     }
-    for (const { will, timer } of this.delayedWills.values()) {
-      clearTimeout(timer);
-      this.publishWill(will);
-    }
+    // Delayed wills stay in the store and fire after the next start when due; a shutdown is
+    // not the clients' failure, so it does not hurry them.
+    for (const { timer } of this.delayedWills.values()) clearTimeout(timer);
     this.delayedWills.clear();
     for (const session of this.sessions.values()) {
       if (session.expiryTimer !== undefined) clearTimeout(session.expiryTimer);
@@ -367,10 +369,28 @@ export class Broker {
     this.publish(message);
   }
 
+  private delayWill(clientId: string, will: PendingWill, publishAt: number, now: number): void {
+    // setTimeout holds at most ~24.8 days; a later will re-arms when the timer fires.
+    const delay = Math.min(Math.max(0, publishAt - now), 0x7fffffff);
+    const timer = setTimeout(() => {
+      if (Date.now() >= publishAt) this.fireDelayedWill(clientId);
+      else this.delayWill(clientId, will, publishAt, Date.now());
+    }, delay);
+    this.delayedWills.set(clientId, { will, timer, publishAt });
+  }
+
+  private dropDelayedWill(clientId: string): void {
+    const pending = this.delayedWills.get(clientId);
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    this.delayedWills.delete(clientId);
+    this.store.deleteWill(clientId);
+  }
+
   private fireDelayedWill(clientId: string): void {
     const pending = this.delayedWills.get(clientId);
     if (pending === undefined) return;
-    this.delayedWills.delete(clientId);
+    this.dropDelayedWill(clientId);
     this.publishWill(pending.will);
   }
 

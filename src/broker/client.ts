@@ -63,6 +63,8 @@ export class Client {
   auth: AuthState | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Bytes written between accepting CONNECT and sending CONNACK, which must go first. */
+  private held: Buffer[] | undefined;
 
   constructor(
     readonly broker: Broker,
@@ -143,11 +145,35 @@ export class Client {
   }
 
   send(packet: Packet): void {
-    this.write(encodePacket(packet, this.protocolVersion));
+    let bytes = encodePacket(packet, this.protocolVersion);
+    if (bytes.length > this.maxOutgoingPacketSize && 'properties' in packet && packet.properties !== undefined) {
+      // 5.0: a Reason String or User Properties that would make the packet too large for the
+      // client are left out ([MQTT-3.2.2-19] [MQTT-3.2.2-20] (v5) and alike for other packets).
+      const { reasonString: _r, userProperties: _u, ...rest } = packet.properties;
+      bytes = encodePacket({ ...packet, properties: rest } as Packet, this.protocolVersion);
+      if (bytes.length > this.maxOutgoingPacketSize) return;
+    }
+    this.write(bytes);
+  }
+
+  /** From now until sendConnack(), writes wait: CONNACK waits for the store, and goes first. */
+  holdUntilConnack(): void {
+    this.held = [];
+  }
+
+  sendConnack(connack: Packet): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.send(connack);
+    for (const bytes of held) this.write(bytes);
   }
 
   write(bytes: Buffer): void {
     if (this.state === 'closed') return;
+    if (this.held !== undefined) {
+      this.held.push(bytes);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.conn.cork();
@@ -211,8 +237,14 @@ export class Client {
     try {
       this.decoder.decode(chunk, this.onPacket);
     } catch (error) {
-      if (error instanceof MqttProtocolError) this.onProtocolError(error);
-      else throw error;
+      if (error instanceof MqttProtocolError) {
+        this.onProtocolError(error);
+        return;
+      }
+      // A fault of the broker's own while handling this client's packet: it costs this
+      // connection, never the process and the other clients.
+      this.broker.logger.error('internal error handling a packet', { clientId: this.clientId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      this.disconnect(ReasonCode.UnspecifiedError, 'internal error');
     }
   };
 

@@ -39,6 +39,9 @@ export class Session {
   stored = false;
   private nextPacketId = 1;
   private nextSeq = 1;
+  /** QoS 2 deliveries waiting for their packet id to be durable before they are written. */
+  private held: Delivery[] = [];
+  private heldScheduled = false;
   private dropWarned = false;
 
   // Scratch space for routing one PUBLISH: merges overlapping subscriptions of this session
@@ -102,14 +105,16 @@ export class Session {
   }
 
   /**
-   * Takes back the QoS 1/2 messages that came through shared subscriptions and were not yet
-   * received (queued, or sent without PUBACK/PUBREC), so the group can give them to another
-   * member when this one's connection is lost.
+   * Takes back the messages that came through shared subscriptions and were not yet received
+   * (queued, or QoS 1 sent without PUBACK), so the group can give them to another member when
+   * this one's connection is lost.
    */
   takeSharedDeliveries(): Delivery[] {
     const taken: Delivery[] = [];
     for (const [packetId, delivery] of this.inflight) {
-      if (delivery.group === undefined || delivery.released) continue;
+      // A QoS 2 message already sent stays with this session: it is completed to this client
+      // when it returns, or dropped with the session ([MQTT-4.8.2-4] [MQTT-4.8.2-5] (v5)).
+      if (delivery.group === undefined || delivery.qos !== 1) continue;
       this.inflight.delete(packetId);
       taken.push(delivery);
     }
@@ -208,10 +213,35 @@ export class Session {
     if (this.persistent) {
       delivery.message.own();
       this.broker.store.putDelivery(this.clientId, delivery);
+      if (delivery.qos === 2 && this.broker.store.flush() !== undefined) {
+        // Exactly once across a crash: a QoS 2 PUBLISH leaves only once its packet id is
+        // durable, so a restarted broker resends it with the same id, never under a new one.
+        this.held.push(delivery);
+        if (!this.heldScheduled) {
+          this.heldScheduled = true;
+          this.broker.whenDurable(this.releaseHeld);
+        }
+        return;
+      }
     }
-    if (!client.writePublish(delivery.message, delivery.qos, delivery.retain, packetId, false, delivery.subscriptionIdentifiers)) {
+    this.writeTracked(client, delivery);
+  }
+
+  private readonly releaseHeld = (): void => {
+    this.heldScheduled = false;
+    const held = this.held;
+    this.held = [];
+    const client = this.client;
+    if (client === undefined) return;
+    for (const delivery of held) {
+      if (this.inflight.get(delivery.packetId!) === delivery) this.writeTracked(client, delivery);
+    }
+  };
+
+  private writeTracked(client: Client, delivery: Delivery): void {
+    if (!client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, false, delivery.subscriptionIdentifiers)) {
       // Too large for this client ([MQTT-3.1.2-25] (v5)): it is skipped, as if acknowledged.
-      this.inflight.delete(packetId);
+      this.inflight.delete(delivery.packetId!);
       if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
     }
   }

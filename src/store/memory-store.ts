@@ -2,13 +2,14 @@
 // does survive a broker being closed and a new one opened on the same store object, which is
 // how the tests check what the broker writes.
 
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from './store.js';
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
 
 export class MemoryStore implements Store {
   private readonly retained = new Map<string, StoredMessage>();
   private readonly sessions = new Map<string, StoredSession>();
   private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
   private readonly incoming = new Map<string, Set<number>>();
+  private readonly wills = new Map<string, StoredWill>();
 
   async load(): Promise<StoredState> {
     const deliveries = new Map<string, StoredDelivery[]>();
@@ -22,6 +23,7 @@ export class MemoryStore implements Store {
       sessions: [...this.sessions.values()].map((s) => ({ ...s, subscriptions: [...s.subscriptions] })),
       deliveries,
       incomingQos2,
+      wills: [...this.wills.values()].map((w) => ({ ...w, message: { ...w.message } })),
     };
   }
 
@@ -37,6 +39,7 @@ export class MemoryStore implements Store {
     this.sessions.set(session.clientId, { ...session, subscriptions: [...session.subscriptions] });
   }
 
+  /** The will stays: it outlives its session. */
   deleteSession(clientId: string): void {
     this.sessions.delete(clientId);
     this.deliveries.delete(clientId);
@@ -67,6 +70,14 @@ export class MemoryStore implements Store {
     if (!ids) return;
     ids.delete(packetId);
     if (ids.size === 0) this.incoming.delete(clientId);
+  }
+
+  putWill(will: StoredWill): void {
+    this.wills.set(will.clientId, { ...will, message: { ...will.message } });
+  }
+
+  deleteWill(clientId: string): void {
+    this.wills.delete(clientId);
   }
 
   flush(): undefined {

@@ -86,6 +86,20 @@ const MIGRATIONS: readonly string[] = [
 
   PRAGMA application_id = ${APPLICATION_ID};
   `,
+  // 2: 5.0 wills waiting out their Will Delay Interval, one per client id. Not tied to the
+  // sessions table: a will outlives its session.
+  `
+  CREATE TABLE wills (
+    client_id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    properties TEXT,
+    expires_at INTEGER,
+    publish_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -96,7 +110,10 @@ export function openDatabase(path: string, durability: Durability): Database.Dat
   try {
     mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
-    // The first statements read the header: a file that is not SQLite fails here.
+    // The first statements read the header: a file that is not SQLite fails here. Whose file
+    // it is is checked before anything is written, WAL mode included: a file that is not
+    // Midge's is left exactly as it was.
+    checkIdentity(db);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`cannot switch to WAL mode (journal mode is ${String(mode)})`);
     // In WAL mode NORMAL syncs only at checkpoints: a commit survives the process dying,
@@ -119,7 +136,8 @@ export function storeError(what: string, cause: unknown): Error {
   return new Error(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }
 
-function migrate(db: Database.Database): void {
+/** Refuses a file that is not Midge's, or is Midge's from a newer schema; reads only. */
+function checkIdentity(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   const applicationId = db.pragma('application_id', { simple: true }) as number;
   if (applicationId !== 0 && applicationId !== APPLICATION_ID) {
@@ -135,6 +153,10 @@ function migrate(db: Database.Database): void {
     const tables = db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get() as number;
     if (tables > 0) throw new Error('not a Midge database (it has tables but no Midge schema version)');
   }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
   for (let from = version; from < SCHEMA_VERSION; from++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[from]!);

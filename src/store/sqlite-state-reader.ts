@@ -11,7 +11,7 @@
 
 import type Database from 'better-sqlite3';
 import { propertiesFromJson, type StoredPropertiesJson } from './properties-json.js';
-import type { StoredDelivery, StoredMessage, StoredSession, StoredState, StoredSubscription } from './store.js';
+import type { StoredDelivery, StoredMessage, StoredSession, StoredState, StoredSubscription, StoredWill } from './store.js';
 
 const CHUNK_ROWS = 10_000;
 const INLINE_PAYLOAD_MAX = 4096;
@@ -29,6 +29,7 @@ export class StateReader {
   private readonly firstDeliveries: Database.Statement<[]>;
   private readonly nextDeliveries: Database.Statement<[string, number]>;
   private readonly incoming: Database.Statement<[]>;
+  private readonly wills: Database.Statement<[]>;
 
   constructor(db: Database.Database) {
     const chunk = (table: MessageTable) =>
@@ -59,6 +60,10 @@ export class StateReader {
     this.firstDeliveries = deliveries('');
     this.nextDeliveries = deliveries('WHERE (client_id, seq) > (?, ?)');
     this.incoming = db.prepare<[]>('SELECT client_id, packet_id FROM incoming_qos2 ORDER BY client_id').raw();
+    // Wills are few (one per client at most, and only while a delay runs): read row by row.
+    this.wills = db
+      .prepare<[]>('SELECT client_id, topic, payload, qos, retain, properties, expires_at, publish_at FROM wills')
+      .raw();
   }
 
   /** Everything; `onMessage` sees each delivery message with its row id. */
@@ -75,6 +80,7 @@ export class StateReader {
       sessions: this.readSessions(),
       deliveries: this.readDeliveries(messages),
       incomingQos2: this.readIncoming(),
+      wills: this.readWills(),
     };
   }
 
@@ -142,6 +148,18 @@ export class StateReader {
       page = JSON.parse(this.nextDeliveries.get(last[0], last[1]) as string) as Entry[];
     }
     return deliveries;
+  }
+
+  private readWills(): StoredWill[] {
+    const wills: StoredWill[] = [];
+    type Row = [string, string, Buffer, number, number, string | null, number | null, number];
+    for (const [clientId, topic, payload, qos, retain, properties, expiresAt, publishAt] of this.wills.iterate() as Iterable<Row>) {
+      const message: StoredMessage = { topic, payload, qos: qos as StoredMessage['qos'], retain: retain === 1 };
+      if (properties !== null) message.properties = propertiesFromJson(JSON.parse(properties) as StoredPropertiesJson);
+      if (expiresAt !== null) message.expiresAt = expiresAt;
+      wills.push({ clientId, message, publishAt });
+    }
+    return wills;
   }
 
   private readIncoming(): Map<string, number[]> {

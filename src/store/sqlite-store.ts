@@ -11,8 +11,8 @@ import type Database from 'better-sqlite3';
 import { encodeProperties } from './properties-json.js';
 import { openDatabase, storeError, type Durability } from './sqlite-schema.js';
 import { StateReader } from './sqlite-state-reader.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from './store.js';
-import { WriteBatch, type DeliveryRow, type SessionRow } from './write-batch.js';
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
+import { WriteBatch, type DeliveryRow, type SessionRow, type WillRow } from './write-batch.js';
 
 export type { Durability } from './sqlite-schema.js';
 
@@ -119,6 +119,16 @@ export class SqliteStore implements Store {
     this.batch()?.setIncomingQos2(clientId, packetId, false);
   }
 
+  putWill(will: StoredWill): void {
+    // Columns taken now: the message object may change before the commit.
+    const row: WillRow = [will.clientId, ...messageColumns(will.message), will.publishAt];
+    this.batch()?.wills.set(will.clientId, row);
+  }
+
+  deleteWill(clientId: string): void {
+    this.batch()?.wills.set(clientId, null);
+  }
+
   flush(): Promise<void> | undefined {
     if (this.failure !== undefined) return this.failure.rejected;
     return this.pending?.wait();
@@ -190,6 +200,10 @@ export class SqliteStore implements Store {
         else sql.deleteIncoming.run(clientId, packetId);
       }
     }
+    for (const [clientId, row] of batch.wills) {
+      if (row === null) sql.deleteWill.run(clientId);
+      else sql.upsertWill.run(row);
+    }
   }
 
   /**
@@ -243,5 +257,12 @@ function prepareStatements(db: Database.Database) {
     deleteDelivery: statement('DELETE FROM deliveries WHERE client_id = ? AND seq = ?'),
     insertIncoming: statement('INSERT OR IGNORE INTO incoming_qos2 (client_id, packet_id) VALUES (?, ?)'),
     deleteIncoming: statement('DELETE FROM incoming_qos2 WHERE client_id = ? AND packet_id = ?'),
+    upsertWill: statement(
+      `INSERT INTO wills (client_id, topic, payload, qos, retain, properties, expires_at, publish_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, qos = excluded.qos,
+         retain = excluded.retain, properties = excluded.properties, expires_at = excluded.expires_at,
+         publish_at = excluded.publish_at`,
+    ),
+    deleteWill: statement('DELETE FROM wills WHERE client_id = ?'),
   };
 }

@@ -47,12 +47,21 @@ export interface StoredDelivery {
   released?: boolean;
 }
 
+/** A 5.0 will waiting out its Will Delay Interval after its connection ended. */
+export interface StoredWill {
+  clientId: string;
+  message: StoredMessage;
+  /** Epoch ms when it is to be published (unless the client comes back first). */
+  publishAt: number;
+}
+
 export interface StoredState {
   retained: StoredMessage[];
   sessions: StoredSession[];
   deliveries: Map<string, StoredDelivery[]>;
   /** Incoming QoS 2 packet ids received and not yet released, per client. */
   incomingQos2: Map<string, number[]>;
+  wills: StoredWill[];
 }
 
 export interface Store {
@@ -65,6 +74,8 @@ export interface Store {
   deleteDelivery(clientId: string, seq: number): void;
   putIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;
+  putWill(will: StoredWill): void;
+  deleteWill(clientId: string): void;
   /**
    * Resolves when every change made so far is durable. Returns undefined when nothing is
    * pending, so the broker can acknowledge at once without a promise per message.

@@ -17,6 +17,9 @@ export interface DeliveryRow {
 /** client_id, expiry_interval, protocol_version, subscriptions JSON, disconnected_at. */
 export type SessionRow = [string, number, number, string, number | null];
 
+/** client_id, topic, payload, qos, retain, properties JSON, expires_at, publish_at. */
+export type WillRow = [string, string, Buffer, number, number, string | null, number | null, number];
+
 export class WriteBatch {
   /** Sessions deleted in this turn, with their deliveries and incoming ids; applied first. */
   readonly endedSessions = new Set<string>();
@@ -27,6 +30,8 @@ export class WriteBatch {
   readonly deliveries = new Map<string, Map<number, DeliveryRow | null>>();
   /** By client, then packet id; true: put, false: delete. */
   readonly incomingQos2 = new Map<string, Map<number, boolean>>();
+  /** By client; null: delete. Sessions ending leave wills alone: a will outlives its session. */
+  readonly wills = new Map<string, WillRow | null>();
 
   /** Created only when someone waits, so a turn nobody waits on costs no promise. */
   done: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -8,7 +9,7 @@ import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { StoredMessage } from '../../src/store/store.js';
-import { delivery, message, normalize, session, storeContract } from './store-contract.js';
+import { delivery, message, normalize, session, storeContract, will } from './store-contract.js';
 import { sqliteFixture, tempDir } from './sqlite-fixture.js';
 
 storeContract('SqliteStore', sqliteFixture);
@@ -154,7 +155,78 @@ describe('SqliteStore', () => {
       assert.deepEqual(normalize(await migrated.load()).retained, []);
       assert.equal(inspect<{ user_version: number }>(emptyFile, 'PRAGMA user_version')[0]!.user_version, SCHEMA_VERSION);
       const tables = inspect<{ name: string }>(emptyFile, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
-      assert.deepEqual(tables.map((t) => t.name), ['deliveries', 'incoming_qos2', 'messages', 'retained', 'sessions']);
+      assert.deepEqual(tables.map((t) => t.name), ['deliveries', 'incoming_qos2', 'messages', 'retained', 'sessions', 'wills']);
+    });
+
+    test('a version 1 file (Midge before wills) migrates to version 2 with its data intact', async () => {
+      // Written by the schema-1 SqliteStore (commit 2371062); never regenerate it with newer code.
+      const fixturePath = fileURLToPath(new URL('./fixtures/midge-v1.db', import.meta.url));
+      const path = join(dir(), 'midge.db');
+      copyFileSync(fixturePath, path);
+      assert.equal(inspect<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version, 1);
+
+      const store = SqliteStore.open({ path });
+      const queued = message('v1/queued', { payload: Buffer.from('queued'), qos: 2 });
+      const expected = {
+        retained: [
+          message('v1/expiring', { payload: Buffer.from([0, 1, 2, 255]), qos: 2, retain: true, expiresAt: 1_900_000_000_000 }),
+          message('v1/retained', {
+            payload: Buffer.from('kept across the migration'),
+            retain: true,
+            properties: { contentType: 'text/plain', userProperties: [['k', 'v']] },
+          }),
+        ],
+        sessions: [
+          session('v1-client', {
+            disconnectedAt: 1_700_000_000_000,
+            subscriptions: [
+              { topicFilter: 'v1/#', qos: 2, noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionIdentifier: 3 },
+            ],
+          }),
+        ],
+        deliveries: [
+          ['v1-client', [
+            delivery(1, queued, { qos: 2, packetId: 7, released: true }),
+            delivery(2, queued, { qos: 1, subscriptionIdentifiers: [3] }),
+          ]],
+        ],
+        incomingQos2: [['v1-client', [42]]],
+        wills: [],
+      };
+      assert.deepEqual(normalize(await store.load()), expected);
+      assert.equal(inspect<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version, SCHEMA_VERSION);
+      assert.equal(SCHEMA_VERSION, 2);
+
+      // The new table takes wills, and the migrated file opens again without migrating twice.
+      store.putWill(will('v1-client'));
+      await store.close();
+      const again = SqliteStore.open({ path });
+      cleanups.push(() => again.close());
+      assert.deepEqual(normalize(await again.load()), { ...expected, wills: [will('v1-client')] });
+    });
+
+    test('a failed migration leaves the file at its old version, and a later open completes it', async () => {
+      const path = join(dir(), 'midge.db');
+      copyFileSync(fileURLToPath(new URL('./fixtures/midge-v1.db', import.meta.url)), path);
+      // A table in the way makes step 2 fail half-way through its transaction.
+      const db = new Database(path);
+      db.exec('CREATE TABLE wills (x)');
+      db.close();
+      assert.throws(() => SqliteStore.open({ path }), (error: Error) => {
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, /wills already exists/);
+        return true;
+      });
+      assert.equal(inspect<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version, 1);
+      const fix = new Database(path);
+      fix.exec('DROP TABLE wills');
+      fix.close();
+      const store = SqliteStore.open({ path });
+      cleanups.push(() => store.close());
+      const state = await store.load();
+      assert.equal(state.retained.length, 2);
+      assert.deepEqual(state.wills, []);
+      assert.equal(inspect<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version, SCHEMA_VERSION);
     });
 
     test('a file of garbage bytes is refused with its path and the cause, and left as it was', () => {
@@ -203,7 +275,11 @@ describe('SqliteStore', () => {
       const db = new Database(path);
       db.exec('CREATE TABLE things (x)');
       db.close();
+      const before = readFileSync(path);
       assert.throws(() => SqliteStore.open({ path }), /not a Midge database/);
+      // Not a byte changed: not even switched to WAL mode.
+      assert.ok(readFileSync(path).equals(before));
+      assert.ok(!existsSync(`${path}-wal`));
       assert.deepEqual(inspect<{ name: string }>(path, 'SELECT name FROM sqlite_schema').map((t) => t.name), ['things']);
     });
 

@@ -4,7 +4,7 @@
 import { describe, test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from '../../src/store/store.js';
 import type { Properties } from '../../src/protocol/packets.js';
 
 export interface StoreFixture {
@@ -26,6 +26,7 @@ export function normalize(state: StoredState) {
       .filter(([, ids]) => ids.length > 0)
       .map(([clientId, ids]) => [clientId, [...ids].sort((a, b) => a - b)] as const)
       .sort(([a], [b]) => compare(a, b)),
+    wills: [...state.wills].sort((a, b) => compare(a.clientId, b.clientId)),
   };
 }
 
@@ -42,6 +43,15 @@ export function session(clientId: string, extra: Partial<StoredSession> = {}): S
     expiryInterval: 3600,
     protocolVersion: 5,
     subscriptions: [{ topicFilter: 'a/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }],
+    ...extra,
+  };
+}
+
+export function will(clientId: string, extra: Partial<StoredWill> = {}): StoredWill {
+  return {
+    clientId,
+    message: message(`will/${clientId}`, { payload: Buffer.from(`${clientId} is gone`), retain: true }),
+    publishAt: 1_700_000_060_000,
     ...extra,
   };
 }
@@ -110,7 +120,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
 
     test('a new store loads empty, and flush() is undefined with nothing written', async () => {
       assert.equal(store.flush(), undefined);
-      assert.deepEqual(normalize(await store.load()), { retained: [], sessions: [], deliveries: [], incomingQos2: [] });
+      assert.deepEqual(normalize(await store.load()), { retained: [], sessions: [], deliveries: [], incomingQos2: [], wills: [] });
     });
 
     test('retained messages: the latest put per topic wins, delete removes, across a reopen', async () => {
@@ -281,6 +291,84 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       assert.deepEqual(state.incomingQos2, [['kept', [11]]]);
     });
 
+    test('wills: one per client, put replaces, delete removes, every field round-trips across a reopen', async () => {
+      const full = will('a', {
+        message: message('will/a', {
+          qos: 2,
+          retain: true,
+          payload: randomBytes(300),
+          properties: allProperties,
+          expiresAt: 1_900_000_000_000,
+        }),
+        publishAt: 1_800_000_000_123,
+      });
+      store.putWill(will('a'));
+      store.putWill(full);
+      store.putWill(will('b', { message: message('will/b', { qos: 0, payload: Buffer.alloc(0) }) }));
+      store.putWill(will('c'));
+      store.deleteWill('c');
+      store.deleteWill('nobody');
+      await flushed();
+      const expected = [full, will('b', { message: message('will/b', { qos: 0, payload: Buffer.alloc(0) }) })];
+      assert.deepEqual(normalize(await store.load()).wills, expected);
+      const state = normalize(await reopen());
+      assert.deepEqual(state.wills, expected);
+      const loaded = state.wills[0]!.message.properties!;
+      assert.ok(Buffer.isBuffer(loaded.correlationData) && Buffer.isBuffer(loaded.authenticationData));
+
+      store.putWill(will('b', { publishAt: 5 }));
+      store.deleteWill('a');
+      await flushed();
+      assert.deepEqual(normalize(await reopen()).wills, [will('b', { publishAt: 5 })]);
+      store.deleteWill('b');
+      await flushed();
+      assert.deepEqual(normalize(await reopen()).wills, []);
+    });
+
+    test('a will outlives its session: deleteSession leaves it, in the same turn or later', async () => {
+      store.putSession(session('gone'));
+      store.putDelivery('gone', delivery(1, message('t')));
+      store.putWill(will('gone'));
+      await flushed();
+      store.deleteSession('gone');
+      await flushed();
+      // Put and its session ended in one turn, both orders.
+      store.putWill(will('same-turn'));
+      store.putSession(session('same-turn'));
+      store.deleteSession('same-turn');
+      store.putSession(session('other-order'));
+      store.deleteSession('other-order');
+      store.putWill(will('other-order'));
+      await flushed();
+      const state = normalize(await reopen());
+      assert.deepEqual(state.sessions, []);
+      assert.deepEqual(state.deliveries, []);
+      assert.deepEqual(state.wills, [will('gone'), will('other-order'), will('same-turn')]);
+    });
+
+    test('a will put and deleted in one turn is gone; deleted and put again is there', async () => {
+      store.putWill(will('x'));
+      store.putWill(will('y'));
+      await flushed();
+      store.putWill(will('x', { publishAt: 1 }));
+      store.deleteWill('x');
+      store.deleteWill('y');
+      store.putWill(will('y', { publishAt: 2 }));
+      await flushed();
+      assert.deepEqual(normalize(await reopen()).wills, [will('y', { publishAt: 2 })]);
+    });
+
+    test('a will object changed after putWill is stored as it was when put', async () => {
+      const w = will('c');
+      store.putWill(w);
+      w.publishAt = 1;
+      w.message.topic = 'changed';
+      w.message.qos = 0;
+      w.message.properties = { contentType: 'later' };
+      await flushed();
+      assert.deepEqual(normalize(await reopen()).wills, [will('c')]);
+    });
+
     test('writes for a client after deleteSession in the same turn survive; writes before it do not', async () => {
       const m = message('t');
       store.putSession(session('x'));
@@ -394,7 +482,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         if (c % 50 === 49) await nextTurn();
       }
       await flushed();
-      const expected = normalize({ retained: [...retained.values()], sessions, deliveries, incomingQos2: new Map() });
+      const expected = normalize({ retained: [...retained.values()], sessions, deliveries, incomingQos2: new Map(), wills: [] });
       assert.deepEqual(normalize(await store.load()), expected);
       assert.deepEqual(normalize(await reopen()), expected);
     });
@@ -429,12 +517,14 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         store.putSession(session('s'));
         store.putDelivery('s', delivery(1, message('b')));
         store.putIncomingQos2('s', 4);
+        store.putWill(will('s'));
         await flushed();
         const state = normalize(await fixture.peek());
         assert.deepEqual(state.retained, [message('a')]);
         assert.deepEqual(state.sessions, [session('s')]);
         assert.deepEqual(state.deliveries, [['s', [delivery(1, message('b'))]]]);
         assert.deepEqual(state.incomingQos2, [['s', [4]]]);
+        assert.deepEqual(state.wills, [will('s')]);
       });
 
       test('writes nobody waits on are committed too', async () => {
@@ -448,7 +538,10 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
     test('close() keeps writes not yet flushed', async () => {
       store.putRetained(message('unflushed'));
       store.putSession(session('s'));
-      assert.deepEqual(normalize(await reopen()).retained, [message('unflushed')]);
+      store.putWill(will('s'));
+      const state = normalize(await reopen());
+      assert.deepEqual(state.retained, [message('unflushed')]);
+      assert.deepEqual(state.wills, [will('s')]);
     });
   });
 }

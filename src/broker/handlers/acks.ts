@@ -17,7 +17,9 @@ export function handlePubrec(client: Client, packet: AckPacket): void {
     return;
   }
   const known = session.release(packet.packetId);
-  client.writeAck(6, packet.packetId, known ? 0 : ReasonCode.PacketIdentifierNotFound);
+  // PUBREL only once "released" is durable: after a crash the broker must resend PUBREL, not
+  // the PUBLISH ([MQTT-4.3.3-1] (v3.1.1)).
+  client.broker.acknowledgeWhenDurable(client, { type: 6, packetId: packet.packetId, reasonCode: known ? 0 : ReasonCode.PacketIdentifierNotFound });
 }
 
 /** PUBREL: the client releases an incoming QoS 2 message; answer PUBCOMP. */

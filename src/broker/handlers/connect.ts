@@ -52,6 +52,8 @@ export function handleConnect(client: Client, packet: ConnectPacket): void {
   const v5 = packet.protocolVersion === 5;
   client.protocolVersion = packet.protocolVersion;
   const props = packet.properties ?? {};
+  // Known before any answer, so even a refusing CONNACK respects it ([MQTT-3.2.2-19] (v5)).
+  if (v5 && props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = props.maximumPacketSize;
 
   if (caps.redirect !== undefined) {
     refuseConnect(client, packet, caps.redirect.reasonCode, 'use another server', { serverReference: caps.redirect.serverReference });
@@ -186,13 +188,14 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
     if (props.requestResponseInformation === 1 && caps.responseInformation !== undefined) p.responseInformation = caps.responseInformation;
     if (Object.keys(p).length > 0) connack.properties = p;
   }
+  client.holdUntilConnack();
   client.state = 'connected';
   client.startKeepAlive(keepAlive);
   broker.logger.debug('client connected', { clientId, protocolVersion: packet.protocolVersion, sessionPresent });
   // CONNACK only once the session's new state is durable; then what the session still owes.
   broker.whenDurable(() => {
     if (!client.connected) return;
-    client.send(connack);
+    client.sendConnack(connack);
     session.resendInflight(client);
     session.drain();
   });

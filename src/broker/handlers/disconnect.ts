@@ -1,5 +1,5 @@
 // DISCONNECT from a client: a clean goodbye, so the will is discarded
-// ([MQTT-3.1.2-10] [MQTT-3.14.4-3] (v3.1.1)) unless a 5.0 client asks for it with reason 0x04.
+// ([MQTT-3.1.2-10] [MQTT-3.14.4-3] (v3.1.1)); a 5.0 client keeps it with any reason but 0x00.
 
 import type { DisconnectPacket } from '../../protocol/packets.js';
 import { ReasonCode } from '../../protocol/reason-codes.js';
@@ -19,7 +19,9 @@ export function handleDisconnect(client: Client, packet: DisconnectPacket): void
       client.broker.setSessionExpiry(session, Math.min(expiry, client.broker.caps.maxSessionExpiryInterval, NEVER_EXPIRES));
     }
   }
-  const withWill = client.protocolVersion === 5 && packet.reasonCode === ReasonCode.DisconnectWithWillMessage;
+  // 5.0: only reason 0x00 deletes the will ([MQTT-3.1.2-10] (v5)); 0x04 asks for it, and a
+  // failure reason is no clean goodbye either.
+  const withWill = client.protocolVersion === 5 && (packet.reasonCode ?? 0) !== ReasonCode.NormalDisconnection;
   if (!withWill) client.will = undefined;
   client.teardown(withWill);
   client.conn.end();

@@ -33,6 +33,11 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
         aliases.set(alias, topic);
       }
     }
+    if (properties.responseTopic !== undefined && !isValidTopicName(properties.responseTopic)) {
+      // [MQTT-3.3.2-14] (v5) a Response Topic is a topic name: no wildcards
+      client.disconnect(ReasonCode.ProtocolError, 'invalid response topic');
+      return;
+    }
     if (properties.subscriptionIdentifiers !== undefined) {
       client.disconnect(ReasonCode.ProtocolError, 'subscription identifier in PUBLISH from a client');
       return;
@@ -90,6 +95,8 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
 
   // QoS 2: the first PUBLISH with this id is routed; copies sent again before PUBREL are not
   // ([MQTT-4.3.3-2] (v3.1.1)). It counts against the Receive Maximum until PUBCOMP.
+  // The packet id and the copies for persistent sessions go into the same store batch, so a
+  // crash leaves both or neither; PUBREC waits for that batch.
   let reasonCode = 0;
   if (!resent) {
     client.inboundUnacked++;
