@@ -53,12 +53,17 @@ export class Broker {
   private readonly routeGroups: SharedGroup[] = [];
   private routing = false;
   private readonly deferred: Message[] = [];
+  /** Online sessions whose queue passed the high-water mark while routing the current message. */
+  private readonly congested: Session[] = [];
+  /** Queue length of an online session above which its publishers are held back (backpressure.ts). */
+  readonly backpressureHighWater: number;
 
   constructor(options: BrokerOptions = {}) {
     this.caps = resolveCapabilities(options);
     this.store = options.store ?? new MemoryStore();
     this.logger = options.logger ?? createLogger('warn');
     this.hooks = options.hooks ?? {};
+    this.backpressureHighWater = Math.max(1, Math.min(1000, this.caps.maxQueuedMessages >> 2));
     this.authenticators = new Map((options.authenticators ?? []).map((a) => [a.method, a]));
     this.gate = new DurableGate(this.store, (error) => this.onStoreError(error));
   }
@@ -164,6 +169,7 @@ export class Broker {
     client.will = undefined;
     if (session !== undefined && session.client === client) {
       session.client = undefined;
+      session.releasePublishers();
       const now = Date.now();
       session.disconnectedAt = now;
       if (session.persistent) this.persistSession(session);
@@ -253,6 +259,10 @@ export class Broker {
     } finally {
       this.routing = false;
     }
+    if (this.congested.length > 0) {
+      if (sender !== undefined) for (const session of this.congested) session.throttle(sender);
+      this.congested.length = 0;
+    }
     while (this.deferred.length > 0) this.publish(this.deferred.shift()!);
     return matched;
   }
@@ -266,6 +276,11 @@ export class Broker {
       const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
       session.deliver(message, qos, true, ids);
     });
+  }
+
+  /** Called by a session whose queue passed the high-water mark during routing. */
+  noteCongested(session: Session): void {
+    if (this.routing && !this.congested.includes(session)) this.congested.push(session);
   }
 
   acknowledgeWhenDurable(client: Client, packet: Packet): void {

@@ -63,6 +63,9 @@ export class Client {
   auth: AuthState | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  private pausedBy = 0;
+  /** Bytes received but not yet decoded because reading was paused mid-chunk. */
+  private heldInput: Buffer | undefined;
   /** Bytes written between accepting CONNECT and sending CONNACK, which must go first. */
   private held: Buffer[] | undefined;
 
@@ -137,6 +140,28 @@ export class Client {
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
     this.send({ type, packetId, reasonCode });
   }
+
+  /** Backpressure: stop reading this connection until every session that asked has caught up. */
+  pauseReading(): void {
+    if (this.pausedBy++ === 0) this.conn.pause();
+  }
+
+  resumeReading(): void {
+    if (this.pausedBy === 0 || --this.pausedBy > 0) return;
+    this.conn.resume();
+    if (this.heldInput !== undefined) {
+      // The rest of the chunk that was being read when the pause came; later, not from inside
+      // the drain of the session that released us.
+      setImmediate(this.feedHeldInput);
+    }
+  }
+
+  private readonly feedHeldInput = (): void => {
+    const held = this.heldInput;
+    if (held === undefined || this.pausedBy > 0) return;
+    this.heldInput = undefined;
+    this.onData(held);
+  };
 
   /** An acknowledgement released by the durable gate; a PUBACK gives back Receive Maximum quota. */
   sendAck(packet: Packet): void {
@@ -233,9 +258,16 @@ export class Client {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === 'closed') return;
+    if (this.pausedBy > 0 || this.heldInput !== undefined) {
+      // Read while paused, or behind bytes still waiting: keep the order, decode later.
+      this.heldInput = this.heldInput === undefined ? chunk : Buffer.concat([this.heldInput, chunk]);
+      if (this.pausedBy === 0) setImmediate(this.feedHeldInput);
+      return;
+    }
     if (this.keepAliveTimer !== undefined && this.state === 'connected') this.keepAliveTimer.refresh();
     try {
-      this.decoder.decode(chunk, this.onPacket);
+      const rest = this.decoder.decode(chunk, this.onPacket);
+      if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
     } catch (error) {
       if (error instanceof MqttProtocolError) {
         this.onProtocolError(error);
@@ -306,7 +338,8 @@ export class Client {
         // CONNACK, SUBACK, UNSUBACK and PINGRESP are never sent by a client.
         this.disconnect(ReasonCode.ProtocolError, `unexpected packet type ${packet.type}`);
     }
-    return !this.isClosed();
+    // Paused by backpressure: the rest of the chunk waits (see onData).
+    return !this.isClosed() && this.pausedBy === 0;
   };
 
   private onProtocolError(error: MqttProtocolError): void {

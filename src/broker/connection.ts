@@ -9,6 +9,9 @@ export interface Connection {
   write(bytes: Buffer): boolean;
   cork(): void;
   uncork(): void;
+  /** Stop and restart delivering 'data' (backpressure towards a fast publisher). */
+  pause(): unknown;
+  resume(): unknown;
   /** Flush what is written, then close. */
   end(): void;
   /** Close now, dropping anything unsent. */

@@ -11,6 +11,7 @@ import type { Client } from './client.js';
 import type { Broker } from './broker.js';
 import type { SharedGroup } from './shared-group.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
+import { Backpressure } from './backpressure.js';
 
 export interface Delivery extends StoredDelivery {
   message: Message;
@@ -39,6 +40,8 @@ export class Session {
   stored = false;
   private nextPacketId = 1;
   private nextSeq = 1;
+  /** Publishers held back while this session's consumer catches up (created when first needed). */
+  backpressure: Backpressure | undefined;
   /** QoS 2 deliveries waiting for their packet id to be durable before they are written. */
   private held: Delivery[] = [];
   private heldScheduled = false;
@@ -138,6 +141,7 @@ export class Session {
     const client = this.client;
     if (client === undefined) return;
     const now = Date.now();
+    let sent = false;
     while (this.queue.length > 0) {
       const next = this.queue.peek()!;
       if (next.message.isExpired(now)) {
@@ -148,7 +152,9 @@ export class Session {
       this.dequeue();
       if (next.qos === 0) client.writePublish(next.message, 0, next.retain, 0, false, next.subscriptionIdentifiers);
       else this.sendTracked(client, next);
+      sent = true;
     }
+    if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queue.length);
   }
 
   /** [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1) and PUBREL. */
@@ -189,8 +195,20 @@ export class Session {
     this.drain();
   }
 
+  /** Publishers this session held back may go on (it went offline or ended). */
+  releasePublishers(): void {
+    this.backpressure?.releaseAll();
+  }
+
+  /** A publisher fed this session's queue past the high-water mark. */
+  throttle(publisher: Client): void {
+    this.backpressure ??= new Backpressure(this.broker.backpressureHighWater, Math.max(1, this.broker.backpressureHighWater >> 1));
+    this.backpressure.congested(publisher, this.client);
+  }
+
   /** Forgets everything: the session ended. */
   discard(): void {
+    this.releasePublishers();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.inflight.clear();
@@ -265,6 +283,7 @@ export class Session {
     const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, group);
     this.queue.push(delivery);
     this.queuedBytes += size;
+    if (this.client !== undefined && this.queue.length >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
     if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
   }
 

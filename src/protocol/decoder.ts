@@ -65,10 +65,13 @@ export class PacketDecoder {
    * and passes each to `sink`, in order. Throws only MqttProtocolError, apart from exceptions
    * thrown by the sink itself, which propagate unchanged. After a throw, the bytes held back
    * are dropped: the connection is about to close.
+   *
+   * When the sink returns false, decoding stops and the bytes of `chunk` after that packet are
+   * returned, not decoded: a caller that only paused (backpressure) feeds them in again later.
    */
-  decode(chunk: Buffer, sink: PacketSink): void {
+  decode(chunk: Buffer, sink: PacketSink): Buffer | undefined {
     try {
-      this.run(chunk, sink);
+      return this.run(chunk, sink);
     } catch (err) {
       const fromSink = this.inSink;
       this.inSink = false;
@@ -79,23 +82,23 @@ export class PacketDecoder {
     }
   }
 
-  private run(chunk: Buffer, sink: PacketSink): void {
+  private run(chunk: Buffer, sink: PacketSink): Buffer | undefined {
     const length = chunk.length;
     let pos = 0;
     if (this.headLength > 0 || this.pending !== null) {
       pos = this.completePending(chunk);
-      if (pos < 0) return;
+      if (pos < 0) return undefined;
       const buf = this.pending!;
       this.pending = null;
       const packet = this.parse(buf, buf[0], this.pendingHeaderSize, this.pendingTotal);
-      if (!this.deliver(packet, sink)) return;
+      if (!this.deliver(packet, sink)) return chunk.subarray(pos);
     }
     while (pos < length) {
       const remaining = this.readHeader(chunk, pos, length);
       if (remaining < 0) {
         chunk.copy(this.head, 0, pos, length);
         this.headLength = length - pos;
-        return;
+        return undefined;
       }
       const headerSize = this.headerSize;
       const total = headerSize + remaining;
@@ -106,12 +109,13 @@ export class PacketDecoder {
       const end = pos + this.checkSize(total);
       if (end > length) {
         this.startPending(chunk, pos, length, end - pos, headerSize);
-        return;
+        return undefined;
       }
       const packet = this.parse(chunk, chunk[pos], pos + headerSize, end);
       pos = end;
-      if (!this.deliver(packet, sink)) return;
+      if (!this.deliver(packet, sink)) return chunk.subarray(pos);
     }
+    return undefined;
   }
 
   private deliver(packet: Packet, sink: PacketSink): boolean {

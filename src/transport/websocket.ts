@@ -64,6 +64,14 @@ class WebSocketConnection extends EventEmitter implements Connection {
     this.sendFrame(pending.length === 1 ? pending[0] : Buffer.concat(pending));
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   end(): void {
     this.uncork();
     this.ws.close();

@@ -1,0 +1,192 @@
+// Starting and stopping the brokers under test, each as its own process on a free port of
+// 127.0.0.1. Every process started here is remembered by PID and killed on the way out, even
+// when the benchmark fails or is interrupted.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './clock.js';
+
+export type BrokerName = 'midge' | 'aedes' | 'mosquitto';
+export const BROKER_NAMES: BrokerName[] = ['midge', 'aedes', 'mosquitto'];
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface BrokerOptions {
+  /** Scratch directory for config files. */
+  tmpDir: string;
+  /** Run Midge under `node --cpu-prof`, writing profiles here. */
+  profileDir?: string;
+  /** Mosquitto's max_inflight_messages (Midge's default window is 100). */
+  maxInflight: number;
+  /** Mosquitto's max_queued_messages: large enough for every scenario. */
+  maxQueued: number;
+}
+
+const live = new Map<number, ChildProcess>();
+
+/** Kills every broker still running (SIGKILL); safe to call from an 'exit' handler. */
+export function killAllBrokers(): void {
+  for (const [pid] of live) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+process.on('exit', killAllBrokers);
+
+export function findExecutable(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/usr/local/sbin', '/sbin']);
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export class RunningBroker {
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  exited = false;
+  private stderr = '';
+
+  constructor(
+    readonly name: BrokerName,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
+    live.set(child.pid!, child);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    child.stdout?.resume();
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitCode = code;
+      this.exitSignal = signal;
+      live.delete(child.pid!);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The last lines the broker wrote on stderr. */
+  get stderrTail(): string {
+    return this.stderr.trim().split('\n').slice(-8).join('\n');
+  }
+
+  describeExit(): string {
+    return `${this.name} (pid ${this.pid}) exited with ${this.exitSignal ?? `code ${this.exitCode}`}${this.stderrTail ? `: ${this.stderrTail}` : ''}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within graceMs. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = sleep(graceMs).then(() => 'timeout' as const);
+    if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+      this.child.kill('SIGKILL');
+      await Promise.race([exited, sleep(2000)]);
+    }
+    live.delete(this.pid);
+  }
+}
+
+function mosquittoConfig(port: number, options: BrokerOptions): string {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    `max_queued_messages ${options.maxQueued}`,
+    `max_inflight_messages ${options.maxInflight}`,
+    'max_connections -1',
+    // set_tcp_nodelay stays at its default (false): measured here, Nagle makes Mosquitto faster
+    // (pairs-qos1 37k vs 24k msg/s) and its latency no worse, so the default is its best foot.
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ].join('\n');
+}
+
+function command(name: BrokerName, port: number, options: BrokerOptions): { file: string; args: string[] } {
+  switch (name) {
+    case 'midge': {
+      const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+      return {
+        file: process.execPath,
+        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn'],
+      };
+    }
+    case 'aedes':
+      return { file: process.execPath, args: [join(repoRoot, 'bench/aedes-server.mjs'), String(port)] };
+    case 'mosquitto': {
+      const file = findExecutable('mosquitto');
+      if (file === undefined) throw new Error('mosquitto is not installed');
+      mkdirSync(options.tmpDir, { recursive: true });
+      const conf = join(options.tmpDir, `mosquitto-${port}.conf`);
+      writeFileSync(conf, mosquittoConfig(port, options));
+      return { file, args: ['-c', conf] };
+    }
+  }
+}
+
+/** Starts a fresh broker and resolves once it accepts TCP connections (within 20 s). */
+export async function startBroker(name: BrokerName, options: BrokerOptions): Promise<RunningBroker> {
+  const port = await freePort();
+  const { file, args } = command(name, port, options);
+  const child = spawn(file, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const broker = new RunningBroker(name, port, child);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (broker.exited) throw new Error(broker.describeExit());
+    if (await canConnect(port)) return broker;
+    await sleep(50);
+  }
+  await broker.stop();
+  throw new Error(`${name} did not accept connections on port ${port} within 20 s`);
+}

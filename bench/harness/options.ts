@@ -1,0 +1,194 @@
+// Flags of `npm run bench`. Each flag can also come from the environment as BENCH_<NAME>
+// (for example BENCH_DURATION=10); a flag on the command line wins.
+
+import { availableParallelism } from 'node:os';
+import { BROKER_NAMES, type BrokerName } from './brokers.js';
+import { SCENARIO_NAMES } from './scenarios.js';
+
+export interface Sizes {
+  /** Publishers of fan-in. */
+  fanInPublishers: number;
+  /** Publisher/subscriber pairs of the pairs scenarios. */
+  pairs: number;
+  /** Subscribers of fan-out. */
+  fanOutSubscribers: number;
+  /** Pairs sharing the offered rate of the latency scenarios. */
+  latencyPairs: number;
+  /** Offered rate of the latency scenarios, messages per second in total. */
+  rate: number;
+  connections: number;
+  retained: number;
+  /** Unacked QoS 1/2 messages per publisher. */
+  window: number;
+  /** Fan-out: messages the publisher may be ahead of its pacing subscriber. */
+  fanOutWindow: number;
+  /** QoS 0 max-rate publishers: messages each may be ahead of its subscriber (0: no limit). */
+  qos0Ahead: number;
+  payload: number;
+}
+
+export interface BenchOptions {
+  brokers: BrokerName[];
+  scenarios: string[];
+  rounds: number;
+  durationS: number;
+  warmupS: number;
+  workers: number;
+  quick: boolean;
+  sizes: Sizes;
+  profileDir: string | undefined;
+  /** Before each run, wait up to this long for other processes to leave the CPUs alone. */
+  quietWaitS: number;
+  build: boolean;
+  outDir: string;
+  /** Render the reports of an earlier results file instead of running. */
+  reportFrom: string | undefined;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --brokers LIST       comma-separated: ${BROKER_NAMES.join(',')} (default: all; mosquitto only if installed)
+  --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
+  --rounds N           interleaved repetitions: A B C A B C ... (default 1)
+  --duration S         measured seconds of each max-rate/latency run (default 5; quick 1)
+  --warmup S           seconds sent before measuring (default 1; quick 0.3)
+  --workers N          load-generator worker threads (default: CPUs - 1, at least 2, at most 4)
+  --quick              small sizes and short runs, a smoke test of about a minute
+  --publishers N       fan-in publishers (100)
+  --pairs N            pairs scenarios: publisher/subscriber pairs (100)
+  --subscribers N      fan-out subscribers (1000)
+  --latency-pairs N    latency scenarios: pairs sharing the offered rate (10)
+  --rate N             latency scenarios: offered messages per second in total (5000)
+  --connections N      connections scenario: idle clients (10000)
+  --retained N         retained scenarios: retained topics (50000)
+  --window N           unacked QoS 1/2 messages per publisher (20)
+  --fanout-window N    fan-out: messages the publisher may run ahead of the slowest subscriber (1000)
+  --qos0-ahead N       QoS 0 max-rate: messages a publisher may run ahead of its subscriber,
+                       on top of socket backpressure; 0 = socket backpressure only (100)
+  --payload N          payload bytes, at least 16 (64)
+  --quiet-wait S       before each run wait up to S seconds until other processes use less
+                       than 25% of a CPU (default 5; quick 0)
+  --profile DIR        run Midge under node --cpu-prof, profiles written to DIR
+  --no-build           do not rebuild dist/ when src/ is newer
+  --out DIR            where results go (default bench/results)
+  --report FILE        no run: print the table and rewrite the summary and chart of a
+                       results-*.jsonl file
+  -h, --help
+`;
+
+const FULL: Sizes = {
+  fanInPublishers: 100,
+  pairs: 100,
+  fanOutSubscribers: 1000,
+  latencyPairs: 10,
+  rate: 5000,
+  connections: 10_000,
+  retained: 50_000,
+  window: 20,
+  fanOutWindow: 1000,
+  qos0Ahead: 100,
+  payload: 64,
+};
+
+const QUICK: Sizes = {
+  ...FULL,
+  fanInPublishers: 20,
+  pairs: 20,
+  fanOutSubscribers: 100,
+  latencyPairs: 5,
+  rate: 2000,
+  connections: 1000,
+  retained: 5000,
+};
+
+const SIZE_FLAGS: Record<string, keyof Sizes> = {
+  publishers: 'fanInPublishers',
+  pairs: 'pairs',
+  subscribers: 'fanOutSubscribers',
+  'latency-pairs': 'latencyPairs',
+  rate: 'rate',
+  connections: 'connections',
+  retained: 'retained',
+  window: 'window',
+  'fanout-window': 'fanOutWindow',
+  'qos0-ahead': 'qos0Ahead',
+  payload: 'payload',
+};
+
+const VALUE_FLAGS = new Set(['brokers', 'scenarios', 'rounds', 'duration', 'warmup', 'workers', 'profile', 'quiet-wait', 'out', 'report', ...Object.keys(SIZE_FLAGS)]);
+const BOOLEAN_FLAGS = new Set(['quick', 'no-build', 'help']);
+
+export class UsageError extends Error {}
+
+function positive(name: string, raw: string, integer: boolean): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
+  }
+  return n;
+}
+
+function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new UsageError(`--${name}: unknown '${item}' (one of ${allowed.join(', ')})`);
+  }
+  if (items.length === 0) throw new UsageError(`--${name} is empty`);
+  return items as T[];
+}
+
+/** Parses argv (after the script name) and BENCH_* variables; returns undefined for --help. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | undefined {
+  const values = new Map<string, string>();
+  for (const name of [...VALUE_FLAGS, ...BOOLEAN_FLAGS]) {
+    const fromEnv = env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+    if (fromEnv !== undefined && fromEnv !== '') values.set(name, fromEnv);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') return undefined;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (BOOLEAN_FLAGS.has(name)) {
+      values.set(name, eq > 0 ? arg.slice(eq + 1) : 'true');
+    } else if (VALUE_FLAGS.has(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      values.set(name, value);
+    } else {
+      throw new UsageError(`unknown option '${arg}' (see --help)`);
+    }
+  }
+  const flag = (name: string): boolean => {
+    const v = values.get(name);
+    return v !== undefined && v !== 'false' && v !== '0';
+  };
+  if (flag('help')) return undefined;
+
+  const quick = flag('quick');
+  const sizes: Sizes = { ...(quick ? QUICK : FULL) };
+  for (const [name, key] of Object.entries(SIZE_FLAGS)) {
+    const raw = values.get(name);
+    if (raw !== undefined) sizes[key] = key === 'qos0Ahead' && raw === '0' ? 0 : positive(name, raw, key !== 'rate');
+  }
+  if (sizes.payload < 16) throw new UsageError('--payload must be at least 16 (send time, publisher id, sequence number)');
+  if (sizes.window > 60000) throw new UsageError('--window must be at most 60000');
+
+  const raw = (name: string): string | undefined => values.get(name);
+  return {
+    brokers: raw('brokers') !== undefined ? list('brokers', raw('brokers')!, BROKER_NAMES) : [...BROKER_NAMES],
+    scenarios: raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES],
+    rounds: raw('rounds') !== undefined ? positive('rounds', raw('rounds')!, true) : 1,
+    durationS: raw('duration') !== undefined ? positive('duration', raw('duration')!, false) : quick ? 1 : 5,
+    warmupS: raw('warmup') !== undefined ? positive('warmup', raw('warmup')!, false) : quick ? 0.3 : 1,
+    workers: raw('workers') !== undefined ? positive('workers', raw('workers')!, true) : Math.max(2, Math.min(4, availableParallelism() - 1)),
+    quick,
+    sizes,
+    profileDir: raw('profile'),
+    quietWaitS: raw('quiet-wait') !== undefined ? (raw('quiet-wait') === '0' ? 0 : positive('quiet-wait', raw('quiet-wait')!, false)) : quick ? 0 : 5,
+    build: !flag('no-build'),
+    outDir: raw('out') ?? 'bench/results',
+    reportFrom: raw('report'),
+  };
+}
