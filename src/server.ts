@@ -8,8 +8,8 @@ import type { Server as HttpServer } from 'node:http';
 import { Broker } from './broker/broker.js';
 import type { BrokerOptions } from './broker/options.js';
 import { listenTcp } from './transport/tcp.js';
-import { listenTls, type TlsListenOptions } from './transport/tls.js';
-import { listenWebSocket, type WebSocketListenOptions } from './transport/websocket.js';
+import type { TlsListenOptions } from './transport/tls.js';
+import type { WebSocketListenOptions } from './transport/websocket.js';
 
 export interface ListenOptions {
   port?: number;
@@ -43,6 +43,8 @@ export class MidgeBroker {
   /** Accepts MQTT over TLS. */
   async listenTls(options: TlsListenOptions): Promise<AddressInfo> {
     await this.start();
+    // TLS and WebSocket modules load only for brokers that use them (idle memory).
+    const { listenTls } = await import('./transport/tls.js');
     const server = await listenTls(this.core, options);
     this.servers.push(server);
     return server.address() as AddressInfo;
@@ -51,6 +53,7 @@ export class MidgeBroker {
   /** Accepts MQTT over WebSocket (ws://host:port/ any path, or `path`). */
   async listenWebSocket(options: WebSocketListenOptions): Promise<AddressInfo> {
     await this.start();
+    const { listenWebSocket } = await import('./transport/websocket.js');
     const server = await listenWebSocket(this.core, options);
     this.httpServers.push(server);
     return server.address() as AddressInfo;

@@ -41,7 +41,7 @@ export class Broker {
   private readonly sharedTree = new SubscriptionTree<SharedGroup>();
   private readonly delayedWills = new Map<string, { will: PendingWill; timer: NodeJS.Timeout; publishAt: number }>();
   private readonly gate: DurableGate;
-  private uncorkList: Client[] = [];
+  private readonly uncorkList: Client[] = [];
   private uncorkScheduled = false;
   private clientIdCounter = 0;
   private closed = false;
@@ -437,11 +437,17 @@ export class Broker {
     this.fireDelayedWill(session.clientId);
   }
 
+  /** Sends what the packets of one input chunk produced, without waiting for the loop's check phase. */
+  flushWrites(): void {
+    const list = this.uncorkList;
+    // uncork() never corks again, so the list does not grow while it is walked.
+    for (let i = 0; i < list.length; i++) list[i].uncork();
+    list.length = 0;
+  }
+
   private readonly uncorkAll = (): void => {
     this.uncorkScheduled = false;
-    const list = this.uncorkList;
-    this.uncorkList = [];
-    for (let i = 0; i < list.length; i++) list[i].uncork();
+    this.flushWrites();
   };
 
   private onStoreError(error: unknown): void {

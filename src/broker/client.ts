@@ -268,6 +268,7 @@ export class Client {
     try {
       const rest = this.decoder.decode(chunk, this.onPacket);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
+      this.broker.flushWrites();
     } catch (error) {
       if (error instanceof MqttProtocolError) {
         this.onProtocolError(error);

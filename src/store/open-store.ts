@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Store } from './store.js';
 import { MemoryStore } from './memory-store.js';
-import { SqliteStore, type Durability } from './sqlite-store.js';
+import type { Durability } from './sqlite-store.js';
 
 export interface OpenStoreOptions {
   memory: boolean;
@@ -14,5 +14,7 @@ export interface OpenStoreOptions {
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.memory) return new MemoryStore();
+  // Loaded only when used: the native SQLite module costs memory a --memory broker need not pay.
+  const { SqliteStore } = await import('./sqlite-store.js');
   return SqliteStore.open({ path: join(options.dataDir, 'midge.db'), durability: options.durability });
 }
