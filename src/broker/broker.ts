@@ -275,6 +275,7 @@ export class Broker {
       if (message.isExpired(now)) return;
       const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
       session.deliver(message, qos, true, ids);
+      message.dropEncodings();
     });
   }
 
@@ -338,6 +339,7 @@ export class Broker {
       for (let i = 0; i < groups.length; i++) if (groups[i].deliver(message)) matched++;
       groups.length = 0;
     }
+    message.dropEncodings();
     return matched;
   }
 

@@ -85,12 +85,18 @@ export class Message implements StoredMessage {
   private encodeShared(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, now: number): Buffer {
     const index = (version === 5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0);
     const wire = (this.wire ??= []);
-    let bytes: Buffer | undefined = wire[index];
-    if (bytes === undefined) {
-      bytes = encodePublish(this.packetFor(version, qos, retain, 1, false, undefined, now), version);
-      wire[index] = bytes;
-    }
-    return qos === 0 ? bytes : withPacketId(bytes, packetId, dup);
+    const cached: Buffer | undefined = wire[index];
+    if (cached !== undefined) return qos === 0 ? cached : withPacketId(cached, packetId, dup);
+    // The first subscriber's own bytes become the template for the next ones (which only get
+    // a copy with their packet id): one encoding, and no copy at all for a lone subscriber.
+    const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined, now), version);
+    wire[index] = bytes;
+    return bytes;
+  }
+
+  /** Forgets the shared encodings once routing is done, so long-kept messages do not hold them. */
+  dropEncodings(): void {
+    this.wire = undefined;
   }
 
   private packetFor(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number): PublishPacket {
