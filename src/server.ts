@@ -33,29 +33,25 @@ export class MidgeBroker {
   }
 
   /** Loads the stored state (once) and accepts MQTT over TCP. Resolves with the bound address. */
-  async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    await this.start();
-    const server = await listenTcp(this.core, { port: options.port ?? 1883, host: options.host });
-    this.servers.push(server);
-    return server.address() as AddressInfo;
+  listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    return this.serve(this.servers, () => listenTcp(this.core, { port: options.port ?? 1883, host: options.host }));
   }
 
   /** Accepts MQTT over TLS. */
-  async listenTls(options: TlsListenOptions): Promise<AddressInfo> {
-    await this.start();
+  listenTls(options: TlsListenOptions): Promise<AddressInfo> {
     // TLS and WebSocket modules load only for brokers that use them (idle memory).
-    const { listenTls } = await import('./transport/tls.js');
-    const server = await listenTls(this.core, options);
-    this.servers.push(server);
-    return server.address() as AddressInfo;
+    return this.serve(this.servers, async () => (await import('./transport/tls.js')).listenTls(this.core, options));
   }
 
   /** Accepts MQTT over WebSocket (ws://host:port/ any path, or `path`). */
-  async listenWebSocket(options: WebSocketListenOptions): Promise<AddressInfo> {
+  listenWebSocket(options: WebSocketListenOptions): Promise<AddressInfo> {
+    return this.serve(this.httpServers, async () => (await import('./transport/websocket.js')).listenWebSocket(this.core, options));
+  }
+
+  private async serve<S extends Server | HttpServer>(list: S[], open: () => Promise<S>): Promise<AddressInfo> {
     await this.start();
-    const { listenWebSocket } = await import('./transport/websocket.js');
-    const server = await listenWebSocket(this.core, options);
-    this.httpServers.push(server);
+    const server = await open();
+    list.push(server);
     return server.address() as AddressInfo;
   }
 
