@@ -3,15 +3,15 @@
 // See bench/README.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findExecutable, killAllBrokers, type BrokerName } from './harness/brokers.js';
+import { BROKER_STORES, findExecutable, isMidge, killAllBrokers, type BrokerName } from './harness/brokers.js';
 import { Clock } from './harness/clock.js';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './harness/options.js';
 import { WorkerPool } from './harness/pool.js';
-import { COLUMNS, markdownTable, rows, summarize, svgChart, textTable } from './harness/report.js';
+import { columns, markdownTable, rows, summarize, svgChart, textTable } from './harness/report.js';
 import { runOne, type RunResult } from './harness/runner.js';
 import { scenarioByName, SCENARIO_NAMES, SCENARIOS } from './harness/scenarios.js';
 
@@ -63,6 +63,28 @@ function versions(): Record<string, string> {
   return { midge: `${midge.version} (${head})`, aedes: aedes.version, mosquitto: mosquittoVersion, node: process.version };
 }
 
+/** The mount point and filesystem type holding `dir` (from /proc/mounts), e.g. '/ (ext4)'. */
+function filesystemOf(dir: string): string {
+  try {
+    const path = realpathSync(dir);
+    let best = { mount: '', type: '?' };
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, mount, type] = line.split(' ');
+      if (mount === undefined || type === undefined) continue;
+      const inside = mount === '/' || path === mount || path.startsWith(`${mount}/`);
+      if (inside && mount.length >= best.mount.length) best = { mount, type };
+    }
+    return `${best.mount} (${best.type})`;
+  } catch {
+    return '?';
+  }
+}
+
+/** The version line of one broker; Midge's variants run the same build. */
+function brokerVersion(versions: Record<string, string>, b: BrokerName): string {
+  return versions[b] ?? (isMidge(b) ? `${versions.midge} ${BROKER_STORES[b]}` : '?');
+}
+
 function machine(): Record<string, string | number> {
   return {
     cpu: cpus()[0]?.model ?? '?',
@@ -91,6 +113,8 @@ interface Meta {
   machine: Record<string, string | number>;
   versions: Record<string, string>;
   options: BenchOptions;
+  /** Mount point and filesystem type of options.dataRoot (SQLite variants of Midge). */
+  dataFs?: string;
 }
 
 /**
@@ -101,8 +125,10 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
   const options = meta.options;
   const summaries = summarize(results);
   const body = rows(summaries);
-  console.log(`\n${textTable(COLUMNS, body)}\n`);
+  const header = columns(summaries);
+  console.log(`\n${textTable(header, body)}\n`);
   const complete = options.scenarios.length === SCENARIO_NAMES.length && options.brokers.includes('midge') && options.brokers.length >= 2;
+  const variants = options.brokers.filter((b) => b !== 'midge' && isMidge(b));
   const base = options.quick ? 'latest-quick' : complete ? 'latest' : 'latest-partial';
   const title = `Midge vs Aedes vs Mosquitto — ${meta.date.slice(0, 10)}, ${meta.machine.cpus} CPUs ${meta.machine.cpu}${options.quick ? ' (quick)' : ''}`;
   writeFileSync(join(outDir, `${base}.svg`), svgChart(summaries, title));
@@ -112,17 +138,21 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
     `- date: ${meta.date}; took ${minutes.toFixed(1)} min`,
     `- machine: ${meta.machine.cpu}, ${meta.machine.cpus} CPUs, ${meta.machine.memGiB} GiB, Linux ${meta.machine.kernel}, open files ${meta.machine.fdLimit}`,
     `- versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...(variants.length > 0
+      ? [`- stores: ${options.brokers.map((b) => `${b}: ${BROKER_STORES[b] ?? '?'}`).join('; ')}; data directories under ${options.dataRoot} on ${meta.dataFs ?? '?'}`]
+      : []),
     `- command: \`npm run bench${meta.argv.length > 0 ? ` -- ${meta.argv.join(' ')}` : ''}\``,
     `- ${options.rounds} round(s), ${options.durationS} s measured after ${options.warmupS} s warm-up, ${options.workers} generator worker(s), payload ${options.sizes.payload} B; raw results: \`${jsonlName}\``,
     '',
-    markdownTable(COLUMNS, body),
+    markdownTable(header, body),
     '',
     'Medians over the rounds; sent/received/lost/dup/reord are sums. rate/s is messages (deliveries) received per second in the',
     'measured window (connects per second for `connections`, retained messages per second from SUBSCRIBE to the last one for',
     '`retained-*`). CPU s/M is broker CPU seconds per million delivered messages (per million connects for `connections`).',
     'Latency is end to end, send to receive (connect to CONNACK for `connections`, SUBSCRIBE to arrival for `retained-*`).',
     'gen CPU% is the whole load generator, gen thread max% its busiest worker thread; other CPU% is everything else on the',
-    'machine (noise). See bench/README.md.',
+    'machine (noise). rate vs midge and CPU vs midge (when midge-sqlite or midge-fsync ran): that broker over Midge with',
+    '--memory in the same scenario. See bench/README.md.',
     '',
     '## Scenarios',
     '',
@@ -173,20 +203,27 @@ async function main(): Promise<number> {
     console.log(`note: the open-file limit is ${fdLimit}; connections capped at ${cap} (raise it with ulimit -n)`);
     options.sizes.connections = cap;
   }
-  if (options.brokers.includes('midge')) ensureBuilt(options);
+  if (options.brokers.some(isMidge)) ensureBuilt(options);
 
   const outDir = resolve(repoRoot, options.outDir);
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const jsonl = join(outDir, `results-${stamp}.jsonl`);
   const tmpDir = mkdtempSync(join(tmpdir(), 'midge-bench-'));
-  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: 100, maxQueued: 1_000_000 };
+  options.dataRoot = resolve(options.dataRoot);
+  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: 100, maxQueued: 1_000_000, dataRoot: options.dataRoot };
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
 
-  const meta: Meta = { type: 'meta', date: new Date().toISOString(), argv: process.argv.slice(2), machine: machine(), versions: versions(), options };
+  const usesData = options.brokers.some((b) => b !== 'midge' && isMidge(b));
+  if (usesData) mkdirSync(options.dataRoot, { recursive: true });
+  const meta: Meta = {
+    type: 'meta', date: new Date().toISOString(), argv: process.argv.slice(2), machine: machine(), versions: versions(), options,
+    dataFs: usesData ? filesystemOf(options.dataRoot) : undefined,
+  };
   writeFileSync(jsonl, JSON.stringify(meta) + '\n');
   console.log(`machine: ${meta.machine.cpu} x${meta.machine.cpus}, ${meta.machine.memGiB} GiB, Linux ${meta.machine.kernel}, ${meta.versions.node}`);
-  console.log(`brokers: ${options.brokers.map((b) => `${b} ${meta.versions[b]}`).join(', ')}`);
+  console.log(`brokers: ${options.brokers.map((b) => `${b} ${brokerVersion(meta.versions, b)}`).join(', ')}`);
+  if (usesData) console.log(`data directories: fresh for every run under ${options.dataRoot}, on ${meta.dataFs}`);
   console.log(`${options.rounds} round(s) of ${options.scenarios.length} scenario(s); ${options.durationS} s measured after ${options.warmupS} s warm-up; ${options.workers} generator worker(s)`);
 
   const clock = new Clock(process.hrtime.bigint());

@@ -78,13 +78,15 @@ export class BenchClient {
   private readonly decoder = new PacketDecoder({ protocolVersion: 4 });
   private out = Buffer.allocUnsafe(512);
   private outLength = 0;
-  private connackWaiter: ((code: number) => void) | undefined;
+  private connackWaiter: ((code: number, sessionPresent: boolean) => void) | undefined;
   private subackWaiters = new Map<number, (codes: number[]) => void>();
   private nextSubscribeId = 1;
   /** Time the current chunk arrived, µs since the epoch. */
   chunkUs = 0;
   open = false;
   closed = false;
+  /** The session-present flag of the CONNACK. */
+  sessionPresent = false;
   error: string | undefined;
   publisher: AckReceiver | undefined;
   subscriber: Subscriber | undefined;
@@ -104,22 +106,29 @@ export class BenchClient {
       if (!this.closed && this.error === undefined) this.error = `${this.clientId}: connection closed by the broker`;
       this.closed = true;
       this.open = false;
-      this.connackWaiter?.(-1);
+      this.connackWaiter?.(-1, false);
       for (const waiter of this.subackWaiters.values()) waiter([]);
       this.subackWaiters.clear();
     });
   }
 
-  /** Sends CONNECT (clean session) and resolves on a successful CONNACK. */
-  connect(timeoutMs: number, keepAlive = 600): Promise<void> {
+  /**
+   * Sends CONNECT and resolves on a successful CONNACK. `cleanStart: false` (clean session 0)
+   * asks for a persistent session, whose subscriptions and in-flight messages the broker keeps
+   * (and a durable broker writes to its store).
+   */
+  connect(timeoutMs: number, options: { keepAlive?: number; cleanStart?: boolean } = {}): Promise<void> {
+    const keepAlive = options.keepAlive ?? 600;
+    const cleanStart = options.cleanStart ?? true;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.connackWaiter = undefined;
         reject(new Error(`${this.clientId}: no CONNACK within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.connackWaiter = (code) => {
+      this.connackWaiter = (code, sessionPresent) => {
         clearTimeout(timer);
         this.connackWaiter = undefined;
+        this.sessionPresent = sessionPresent;
         if (code === 0) {
           this.open = true;
           resolve();
@@ -128,7 +137,7 @@ export class BenchClient {
         }
       };
       const send = (): void => {
-        this.socket.write(encodePacket({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive, clientId: this.clientId }, 4));
+        this.socket.write(encodePacket({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart, keepAlive, clientId: this.clientId }, 4));
       };
       if (this.socket.connecting) this.socket.once('connect', send);
       else send();
@@ -230,7 +239,7 @@ export class BenchClient {
         else this.error ??= `${this.clientId}: unexpected ack type ${packet.type}`;
         break;
       case 2:
-        this.connackWaiter?.(packet.reasonCode);
+        this.connackWaiter?.(packet.reasonCode, packet.sessionPresent);
         break;
       case 9:
         this.subackWaiters.get(packet.packetId)?.(packet.reasonCodes);

@@ -3,14 +3,34 @@
 // when the benchmark fails or is interrupted.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.js';
 
-export type BrokerName = 'midge' | 'aedes' | 'mosquitto';
-export const BROKER_NAMES: BrokerName[] = ['midge', 'aedes', 'mosquitto'];
+export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'aedes' | 'mosquitto';
+/** Every broker `--brokers` accepts. */
+export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'aedes', 'mosquitto'];
+/**
+ * What runs without `--brokers`. The SQLite variants of Midge are left out: they would add two
+ * runs to every scenario, and only the durable-* scenarios are about them.
+ */
+export const DEFAULT_BROKERS: BrokerName[] = ['midge', 'aedes', 'mosquitto'];
+
+/** Midge in any of its store configurations. */
+export function isMidge(name: BrokerName): boolean {
+  return name === 'midge' || name.startsWith('midge-');
+}
+
+/** How each broker keeps its state, for reports. */
+export const BROKER_STORES: Record<BrokerName, string> = {
+  midge: 'memory (--memory)',
+  'midge-sqlite': 'SQLite in a fresh --data-dir, --durability os (WAL, synchronous=NORMAL)',
+  'midge-fsync': 'SQLite in a fresh --data-dir, --durability fsync (WAL, synchronous=FULL)',
+  aedes: 'memory (aedes-persistence default)',
+  mosquitto: 'memory (persistence false)',
+};
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,11 +43,27 @@ export interface BrokerOptions {
   maxInflight: number;
   /** Mosquitto's max_queued_messages: large enough for every scenario. */
   maxQueued: number;
+  /** Where midge-sqlite and midge-fsync get a fresh data directory for each run. */
+  dataRoot: string;
 }
 
 const live = new Map<number, ChildProcess>();
+/** Data directories of brokers started here and not yet removed. */
+const dataDirs = new Set<string>();
 
-/** Kills every broker still running (SIGKILL); safe to call from an 'exit' handler. */
+function removeDataDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  } catch {
+    // left for the OS to clean up
+  }
+  dataDirs.delete(dir);
+}
+
+/**
+ * Kills every broker still running (SIGKILL) and removes their data directories; safe to
+ * call from an 'exit' handler.
+ */
 export function killAllBrokers(): void {
   for (const [pid] of live) {
     try {
@@ -37,6 +73,7 @@ export function killAllBrokers(): void {
     }
   }
   live.clear();
+  for (const dir of [...dataDirs]) removeDataDir(dir);
 }
 
 process.on('exit', killAllBrokers);
@@ -91,6 +128,8 @@ export class RunningBroker {
     readonly name: BrokerName,
     readonly port: number,
     readonly child: ChildProcess,
+    /** The broker's own data directory, removed when it stops. */
+    readonly dataDir?: string,
   ) {
     live.set(child.pid!, child);
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -118,17 +157,19 @@ export class RunningBroker {
     return `${this.name} (pid ${this.pid}) exited with ${this.exitSignal ?? `code ${this.exitCode}`}${this.stderrTail ? `: ${this.stderrTail}` : ''}`;
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within graceMs. */
+  /** SIGTERM, then SIGKILL if it has not exited within graceMs; then removes its data directory. */
   async stop(graceMs = 5000): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = sleep(graceMs).then(() => 'timeout' as const);
-    if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
-      this.child.kill('SIGKILL');
-      await Promise.race([exited, sleep(2000)]);
+    if (!this.exited) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = sleep(graceMs).then(() => 'timeout' as const);
+      if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+        this.child.kill('SIGKILL');
+        await Promise.race([exited, sleep(2000)]);
+      }
+      live.delete(this.pid);
     }
-    live.delete(this.pid);
+    if (this.dataDir !== undefined) removeDataDir(this.dataDir);
   }
 }
 
@@ -149,13 +190,18 @@ function mosquittoConfig(port: number, options: BrokerOptions): string {
   ].join('\n');
 }
 
-function command(name: BrokerName, port: number, options: BrokerOptions): { file: string; args: string[] } {
+function command(name: BrokerName, port: number, options: BrokerOptions, dataDir: string | undefined): { file: string; args: string[] } {
   switch (name) {
-    case 'midge': {
+    case 'midge':
+    case 'midge-sqlite':
+    case 'midge-fsync': {
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+      const store = name === 'midge'
+        ? ['--memory']
+        : ['--data-dir', dataDir!, ...(name === 'midge-fsync' ? ['--durability', 'fsync'] : [])];
       return {
         file: process.execPath,
-        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn'],
+        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', ...store, '--log-level', 'warn'],
       };
     }
     case 'aedes':
@@ -174,16 +220,30 @@ function command(name: BrokerName, port: number, options: BrokerOptions): { file
 /** Starts a fresh broker and resolves once it accepts TCP connections (within 20 s). */
 export async function startBroker(name: BrokerName, options: BrokerOptions): Promise<RunningBroker> {
   const port = await freePort();
-  const { file, args } = command(name, port, options);
+  let dataDir: string | undefined;
+  if (name === 'midge-sqlite' || name === 'midge-fsync') {
+    mkdirSync(options.dataRoot, { recursive: true });
+    dataDir = mkdtempSync(join(options.dataRoot, `midge-bench-data-${port}-`));
+    dataDirs.add(dataDir);
+  }
+  const { file, args } = command(name, port, options, dataDir);
   const child = spawn(file, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  const broker = new RunningBroker(name, port, child);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+  } catch (err) {
+    if (dataDir !== undefined) removeDataDir(dataDir);
+    throw err;
+  }
+  const broker = new RunningBroker(name, port, child, dataDir);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (broker.exited) throw new Error(broker.describeExit());
+    if (broker.exited) {
+      await broker.stop();
+      throw new Error(broker.describeExit());
+    }
     if (await canConnect(port)) return broker;
     await sleep(50);
   }

@@ -36,6 +36,11 @@ export interface SubscriberSpec {
   expects: number[];
   /** The publishers this subscriber paces: it writes how many of their messages it has to `slot`. */
   paces: { publisher: number; slot: number }[];
+  /**
+   * Connect with clean session 0 (a persistent session) under a stable client id,
+   * `bench-durable-s<id>`, the same in every run and worker, as a device that comes back would.
+   */
+  persistent?: boolean;
 }
 
 export interface SetupRequest {

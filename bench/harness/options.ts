@@ -1,8 +1,8 @@
 // Flags of `npm run bench`. Each flag can also come from the environment as BENCH_<NAME>
 // (for example BENCH_DURATION=10); a flag on the command line wins.
 
-import { availableParallelism } from 'node:os';
-import { BROKER_NAMES, type BrokerName } from './brokers.js';
+import { availableParallelism, tmpdir } from 'node:os';
+import { BROKER_NAMES, DEFAULT_BROKERS, type BrokerName } from './brokers.js';
 import { SCENARIO_NAMES } from './scenarios.js';
 
 export interface Sizes {
@@ -41,13 +41,18 @@ export interface BenchOptions {
   quietWaitS: number;
   build: boolean;
   outDir: string;
+  /** Parent of the fresh data directory of each midge-sqlite / midge-fsync run. */
+  dataRoot: string;
   /** Render the reports of an earlier results file instead of running. */
   reportFrom: string | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --brokers LIST       comma-separated: ${BROKER_NAMES.join(',')} (default: all; mosquitto only if installed)
+  --brokers LIST       comma-separated: ${BROKER_NAMES.join(',')}
+                       (default: ${DEFAULT_BROKERS.join(',')}; mosquitto only if installed).
+                       midge-sqlite: Midge with --data-dir (SQLite, --durability os) instead of
+                       --memory; midge-fsync: the same with --durability fsync
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
   --rounds N           interleaved repetitions: A B C A B C ... (default 1)
   --duration S         measured seconds of each max-rate/latency run (default 5; quick 1)
@@ -71,6 +76,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --profile DIR        run Midge under node --cpu-prof, profiles written to DIR
   --no-build           do not rebuild dist/ when src/ is newer
   --out DIR            where results go (default bench/results)
+  --data-root DIR      where midge-sqlite / midge-fsync get a fresh data directory for each
+                       run, removed after it (default: the OS temp dir, ${tmpdir()})
   --report FILE        no run: print the table and rewrite the summary and chart of a
                        results-*.jsonl file
   -h, --help
@@ -115,7 +122,7 @@ const SIZE_FLAGS: Record<string, keyof Sizes> = {
   payload: 'payload',
 };
 
-const VALUE_FLAGS = new Set(['brokers', 'scenarios', 'rounds', 'duration', 'warmup', 'workers', 'profile', 'quiet-wait', 'out', 'report', ...Object.keys(SIZE_FLAGS)]);
+const VALUE_FLAGS = new Set(['brokers', 'scenarios', 'rounds', 'duration', 'warmup', 'workers', 'profile', 'quiet-wait', 'out', 'data-root', 'report', ...Object.keys(SIZE_FLAGS)]);
 const BOOLEAN_FLAGS = new Set(['quick', 'no-build', 'help']);
 
 export class UsageError extends Error {}
@@ -177,7 +184,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
 
   const raw = (name: string): string | undefined => values.get(name);
   return {
-    brokers: raw('brokers') !== undefined ? list('brokers', raw('brokers')!, BROKER_NAMES) : [...BROKER_NAMES],
+    brokers: raw('brokers') !== undefined ? list('brokers', raw('brokers')!, BROKER_NAMES) : [...DEFAULT_BROKERS],
     scenarios: raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES],
     rounds: raw('rounds') !== undefined ? positive('rounds', raw('rounds')!, true) : 1,
     durationS: raw('duration') !== undefined ? positive('duration', raw('duration')!, false) : quick ? 1 : 5,
@@ -189,6 +196,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     quietWaitS: raw('quiet-wait') !== undefined ? (raw('quiet-wait') === '0' ? 0 : positive('quiet-wait', raw('quiet-wait')!, false)) : quick ? 0 : 5,
     build: !flag('no-build'),
     outDir: raw('out') ?? 'bench/results',
+    dataRoot: raw('data-root') ?? tmpdir(),
     reportFrom: raw('report'),
   };
 }

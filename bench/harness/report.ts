@@ -1,7 +1,7 @@
 // Turning results into a terminal table, a Markdown summary and an SVG chart (grouped bars,
 // drawn here: a chart is a few rectangles, no dependency needed).
 
-import type { BrokerName } from './brokers.js';
+import { isMidge, type BrokerName } from './brokers.js';
 import type { RunResult } from './runner.js';
 
 /** The median of each numeric field over the rounds of one scenario and broker. */
@@ -125,14 +125,29 @@ export const COLUMNS = [
   'CPU s/M', 'broker CPU%', 'peak RSS MiB', 'gen CPU%', 'gen thread max%', 'other CPU%', 'rate vs mosq', 'rate vs aedes', 'CPU vs mosq', 'CPU vs aedes', 'notes',
 ];
 
-/** One row of cells per scenario and broker, in run order. */
+/** Extra ratio columns when a variant of Midge (midge-sqlite, midge-fsync) ran: it against Midge in memory. */
+const VS_MIDGE = ['rate vs midge', 'CPU vs midge'];
+
+function hasMidgeVariant(summaries: Summary[]): boolean {
+  return summaries.some((s) => s.broker !== 'midge' && isMidge(s.broker));
+}
+
+/** The header for these summaries: COLUMNS, plus the ratios to Midge in memory when a variant ran. */
+export function columns(summaries: Summary[]): string[] {
+  return hasMidgeVariant(summaries) ? [...COLUMNS.slice(0, -1), ...VS_MIDGE, COLUMNS[COLUMNS.length - 1]] : COLUMNS;
+}
+
+/** One row of cells per scenario and broker, in run order (matching `columns(summaries)`). */
 export function rows(summaries: Summary[]): string[][] {
   const find = (scenario: string, broker: BrokerName): Summary | undefined =>
     summaries.find((s) => s.scenario === scenario && s.broker === broker && s.runs > s.failed);
+  const vsMidge = hasMidgeVariant(summaries);
   return summaries.map((s) => {
     const mosq = find(s.scenario, 'mosquitto');
     const aedes = find(s.scenario, 'aedes');
+    const midge = s.broker === 'midge' ? undefined : find(s.scenario, 'midge');
     const ok = s.runs > s.failed;
+    const midgeCells = vsMidge ? [ratio(s.throughput, midge?.throughput), ratio(s.cpuPerMillion, midge?.cpuPerMillion)] : [];
     return [
       s.scenario,
       s.broker,
@@ -155,6 +170,7 @@ export function rows(summaries: Summary[]): string[][] {
       ratio(s.throughput, aedes?.throughput),
       ratio(s.cpuPerMillion, mosq?.cpuPerMillion),
       ratio(s.cpuPerMillion, aedes?.cpuPerMillion),
+      ...midgeCells,
       notes(s),
     ];
   });
@@ -174,7 +190,7 @@ export function markdownTable(header: string[], body: string[][]): string {
   return [header, align, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
 
-const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', aedes: '#e9c46a', mosquitto: '#6c757d' };
+const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', aedes: '#e9c46a', mosquitto: '#6c757d' };
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -207,7 +223,7 @@ export function svgChart(summaries: Summary[], title: string): string {
   let lx = 10;
   for (const b of brokers) {
     out.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${COLORS[b]}"/><text x="${lx + 14}" y="37">${b}</text>`);
-    lx += 90;
+    lx += b.length > 9 ? 110 : 90;
   }
   metrics.forEach((metric, mi) => {
     const x0 = labelW + mi * (panelW + gap);

@@ -21,6 +21,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'pairs-qos0', kind: 'flow', qos: 0, unit: 'msg/s', describe: (s) => `${s.pairs} publisher/subscriber pairs, own topics, QoS 0, max rate (at most ${s.qos0Ahead} ahead)` },
   { name: 'pairs-qos1', kind: 'flow', qos: 1, unit: 'msg/s', describe: (s) => `${s.pairs} pairs, QoS 1, window ${s.window}` },
   { name: 'pairs-qos2', kind: 'flow', qos: 2, unit: 'msg/s', describe: (s) => `${s.pairs} pairs, QoS 2, window ${s.window}` },
+  { name: 'durable-qos0', kind: 'flow', qos: 0, unit: 'msg/s', describe: (s) => `pairs-qos0 with persistent subscribers (clean session 0, stable client ids): ${s.pairs} pairs, QoS 0, max rate (at most ${s.qos0Ahead} ahead)` },
+  { name: 'durable-qos1', kind: 'flow', qos: 1, unit: 'msg/s', describe: (s) => `pairs-qos1 with persistent subscribers (clean session 0, stable client ids): ${s.pairs} pairs, QoS 1, window ${s.window}` },
   { name: 'fan-out', kind: 'flow', qos: 0, unit: 'msg/s', describe: (s) => `1 publisher -> ${s.fanOutSubscribers} subscribers of one topic, QoS 0, at most ${s.fanOutWindow} messages ahead of the slowest subscriber; msg/s counts deliveries` },
   { name: 'latency-qos0', kind: 'flow', qos: 0, unit: 'msg/s', describe: (s) => `${s.latencyPairs} pairs at ${s.rate} msg/s in total, QoS 0` },
   { name: 'latency-qos1', kind: 'flow', qos: 1, unit: 'msg/s', describe: (s) => `${s.latencyPairs} pairs at ${s.rate} msg/s in total, QoS 1` },
@@ -74,15 +76,21 @@ function groups(scenario: Scenario, sizes: Sizes): Group[] {
     case 'pairs-qos0':
     case 'pairs-qos1':
     case 'pairs-qos2':
+    case 'durable-qos0':
+    case 'durable-qos1': {
+      // durable-*: the subscribers keep persistent sessions, so a broker with a store has to
+      // write each QoS 1 delivery before it acknowledges the PUBLISH to the publisher.
+      const persistent = scenario.name.startsWith('durable-');
       for (let i = 0; i < sizes.pairs; i++) {
         out.push({
           publishers: [{ id: i, topic: `bench/pair/${i}`, qos, mode: 'max', window, ahead, paceSlots: [i] }],
-          subscribers: [{ id: i, filter: `bench/pair/${i}`, qos, expects: [i], paces: [{ publisher: i, slot: i }] }],
+          subscribers: [{ id: i, filter: `bench/pair/${i}`, qos, expects: [i], paces: [{ publisher: i, slot: i }], persistent }],
           load: SEND + RECEIVE,
           greedy,
         });
       }
       break;
+    }
     case 'fan-out': {
       // Paced by every subscriber: the publisher is never more than the window ahead of the slowest.
       const n = sizes.fanOutSubscribers;

@@ -91,9 +91,13 @@ async function setup(request: SetupRequest): Promise<WorkerReply> {
   clock = new Clock(request.epochNs);
   const progress = new Int32Array(request.progress);
   await eachLimited(request.subscribers, request.connectConcurrency, async (spec) => {
-    const client = new BenchClient(`${request.tag}s${spec.id}`, clock, request.port);
+    const persistent = spec.persistent === true;
+    const client = new BenchClient(persistent ? `bench-durable-s${spec.id}` : `${request.tag}s${spec.id}`, clock, request.port);
     clients.push(client);
-    await client.connect(request.timeoutMs);
+    await client.connect(request.timeoutMs, { cleanStart: !persistent });
+    // Every run starts a fresh broker (and a fresh data directory): an old session would mean
+    // state leaking between runs.
+    if (client.sessionPresent) throw new Error(`${client.clientId}: CONNACK says session present on a fresh broker`);
     const subscriber = new Subscriber(client, spec.id, spec.expects, spec.paces, progress);
     subscribers.push(subscriber);
     const granted = await client.subscribe(spec.filter, spec.qos, request.timeoutMs);
