@@ -248,6 +248,7 @@ export class Client {
     if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
     if (wasConnected) this.broker.clientGone(this, publishWill);
+    else this.broker.clients.delete(this);
   }
 
   private endSoon(): void {

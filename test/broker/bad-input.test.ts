@@ -85,3 +85,17 @@ describe('MQTT 3.1.1 bad input', () => {
     await assertHealthy();
   });
 });
+
+describe('MQTT 3.1.1 refused and broken connections', () => {
+  test('connections that never complete CONNECT are forgotten by the broker', async () => {
+    const b = await startBroker({ connectTimeoutMs: 200 });
+    const garbage = await RawClient.open(b.port);
+    garbage.sendBytes([0xde, 0xad]);
+    const refused = await RawClient.open(b.port);
+    refused.send({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: false, keepAlive: 0, clientId: '' });
+    const silent = await RawClient.open(b.port);
+    await Promise.all([garbage.waitClosed(), refused.waitClosed(), silent.waitClosed(2000)]);
+    assert.equal(b.broker.core.clients.size, 0);
+    await b.close();
+  });
+});
