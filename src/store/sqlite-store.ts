@@ -30,6 +30,9 @@ type Statement = Database.Statement<unknown[]>;
 /** topic, payload, qos, retain, properties, expires_at: the columns of a stored message. */
 type MessageColumns = [string, Buffer, number, number, string | null, number | null];
 
+/** Event-loop turns a batch stays open after its first write (see commitNextTurn). */
+const COMMIT_DELAY_TURNS = 3;
+
 export class SqliteStore implements Store {
   private pending: WriteBatch | undefined;
   private failure: { error: unknown; rejected: Promise<void> } | undefined;
@@ -40,6 +43,7 @@ export class SqliteStore implements Store {
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly reader: StateReader;
   private readonly commitTransaction: (batch: WriteBatch) => void;
+  private turnsWaited = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -150,9 +154,26 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error(`the store ${this.path} is closed`);
     if (this.failure !== undefined) return undefined;
     this.pending = new WriteBatch();
-    setImmediate(this.commitPending);
+    setImmediate(this.commitNextTurn);
     return this.pending;
   }
+
+  /**
+   * The commit waits COMMIT_DELAY_TURNS more turns of the event loop: acknowledgements that
+   * arrive meanwhile (a subscriber's PUBACK for a message just sent to it) cancel their
+   * delivery's insert in the batch, so a message delivered at once never touches the file.
+   * Measured on durable-qos1 (bench): 0.42x the in-memory rate when committing in the next
+   * check phase, 0.69x with two more turns. It costs those turns of latency on the
+   * acknowledgements waiting for this commit (microseconds when the loop is idle).
+   */
+  private readonly commitNextTurn = (): void => {
+    if (++this.turnsWaited < COMMIT_DELAY_TURNS) {
+      setImmediate(this.commitNextTurn);
+      return;
+    }
+    this.turnsWaited = 0;
+    this.commitPending();
+  };
 
   private readonly commitPending = (): void => {
     const batch = this.pending;
