@@ -75,12 +75,16 @@ export class Client {
   ) {
     this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize });
     this.sendQuota = broker.caps.maxInflight;
-    conn.on('data', this.onData);
-    conn.on('drain', this.onDrain);
-    conn.on('close', this.onSocketClose);
-    conn.on('error', this.onSocketError);
+    // Listeners and timer callbacks are shared functions that find their client through the
+    // connection or the timer argument: a closure per connection per event costs ~300 bytes,
+    // and an idle broker holds tens of thousands of connections.
+    (conn as OwnedConnection)[CLIENT] = this;
+    conn.on('data', onConnectionData);
+    conn.on('drain', onConnectionDrain);
+    conn.on('close', onConnectionClose);
+    conn.on('error', onConnectionError);
     // A connection that never sends CONNECT must not hold a socket forever.
-    this.keepAliveTimer = setTimeout(this.onConnectTimeout, broker.caps.connectTimeoutMs);
+    this.keepAliveTimer = setTimeout(onConnectTimeout, broker.caps.connectTimeoutMs, this);
   }
 
   /** A method, not a field read, so TypeScript does not narrow it away after a handler ran. */
@@ -95,7 +99,7 @@ export class Client {
   /** Starts the keep-alive watch: [MQTT-3.1.2-24] (v3.1.1) 1.5 × keep alive without a packet ends the connection. */
   startKeepAlive(seconds: number): void {
     if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = seconds > 0 ? setTimeout(this.onKeepAliveExpired, seconds * 1500) : undefined;
+    this.keepAliveTimer = seconds > 0 ? setTimeout(onKeepAliveExpired, seconds * 1500, this) : undefined;
   }
 
   canSend(qos: QoS, inflightCount: number): boolean {
@@ -152,16 +156,16 @@ export class Client {
     if (this.heldInput !== undefined) {
       // The rest of the chunk that was being read when the pause came; later, not from inside
       // the drain of the session that released us.
-      setImmediate(this.feedHeldInput);
+      setImmediate(feedHeldInput, this);
     }
   }
 
-  private readonly feedHeldInput = (): void => {
+  feedHeldInput(): void {
     const held = this.heldInput;
     if (held === undefined || this.pausedBy > 0) return;
     this.heldInput = undefined;
     this.onData(held);
-  };
+  }
 
   /** An acknowledgement released by the durable gate; a PUBACK gives back Receive Maximum quota. */
   sendAck(packet: Packet): void {
@@ -257,12 +261,12 @@ export class Client {
     setTimeout(() => this.conn.destroy(), 1000).unref();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     if (this.pausedBy > 0 || this.heldInput !== undefined) {
       // Read while paused, or behind bytes still waiting: keep the order, decode later.
       this.heldInput = this.heldInput === undefined ? chunk : Buffer.concat([this.heldInput, chunk]);
-      if (this.pausedBy === 0) setImmediate(this.feedHeldInput);
+      if (this.pausedBy === 0) setImmediate(feedHeldInput, this);
       return;
     }
     if (this.keepAliveTimer !== undefined && this.state === 'connected') this.keepAliveTimer.refresh();
@@ -280,7 +284,7 @@ export class Client {
       this.broker.logger.error('internal error handling a packet', { clientId: this.clientId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       this.disconnect(ReasonCode.UnspecifiedError, 'internal error');
     }
-  };
+  }
 
   private readonly onPacket = (packet: Packet): boolean => {
     if (this.state === 'connecting') {
@@ -364,28 +368,60 @@ export class Client {
     this.disconnect(error.reasonCode, error.message);
   }
 
-  private readonly onDrain = (): void => {
+  onDrain(): void {
     this.session?.drain();
-  };
+  }
 
-  private readonly onSocketClose = (): void => {
+  onSocketClose(): void {
     this.teardown(true);
-  };
+  }
 
-  private readonly onSocketError = (error: Error): void => {
+  onSocketError(error: Error): void {
     this.broker.logger.debug('socket error', { clientId: this.clientId, error: error.message });
-  };
+  }
 
-  private readonly onConnectTimeout = (): void => {
+  onConnectTimeout(): void {
     if (this.state !== 'connecting') return;
     this.teardown(false);
     this.conn.destroy();
-  };
+  }
 
-  private readonly onKeepAliveExpired = (): void => {
+  onKeepAliveExpired(): void {
     this.broker.logger.debug('keep alive expired', { clientId: this.clientId });
     // A keep-alive timeout is a network failure: the will is published.
     this.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
     this.conn.destroy();
-  };
+  }
+}
+
+/** Where a connection keeps the client it belongs to, for the shared listeners below. */
+const CLIENT = Symbol('midge.client');
+type OwnedConnection = Connection & { [CLIENT]: Client };
+
+function onConnectionData(this: OwnedConnection, chunk: Buffer): void {
+  this[CLIENT].onData(chunk);
+}
+
+function onConnectionDrain(this: OwnedConnection): void {
+  this[CLIENT].onDrain();
+}
+
+function onConnectionClose(this: OwnedConnection): void {
+  this[CLIENT].onSocketClose();
+}
+
+function onConnectionError(this: OwnedConnection, error: Error): void {
+  this[CLIENT].onSocketError(error);
+}
+
+function onConnectTimeout(client: Client): void {
+  client.onConnectTimeout();
+}
+
+function onKeepAliveExpired(client: Client): void {
+  client.onKeepAliveExpired();
+}
+
+function feedHeldInput(client: Client): void {
+  client.feedHeldInput();
 }

@@ -1,8 +1,11 @@
 // A growable ring buffer: O(1) push and shift. Session queues can hold 100,000+ messages,
 // where Array.prototype.shift would copy the whole array each time.
 
+/** Shared by every empty deque: most sessions never queue anything. */
+const NONE: never[] = [];
+
 export class Deque<T> {
-  private items: (T | undefined)[] = new Array(16);
+  private items: (T | undefined)[] = NONE;
   private head = 0;
   private count = 0;
 
@@ -38,7 +41,7 @@ export class Deque<T> {
   }
 
   clear(): void {
-    this.items = new Array(16);
+    this.items = NONE;
     this.head = 0;
     this.count = 0;
   }
@@ -48,7 +51,7 @@ export class Deque<T> {
   }
 
   private grow(): void {
-    const next: (T | undefined)[] = new Array(this.items.length * 2);
+    const next: (T | undefined)[] = new Array(Math.max(16, this.items.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;

@@ -45,6 +45,8 @@ export class Session {
   /** QoS 2 deliveries waiting for their packet id to be durable before they are written. */
   private held: Delivery[] = [];
   private heldScheduled = false;
+  /** Made on first use: a closure per session would cost every idle session ~300 bytes. */
+  private releaseHeldCallback: (() => void) | undefined;
   private dropWarned = false;
 
   // Scratch space for routing one PUBLISH: merges overlapping subscriptions of this session
@@ -237,7 +239,7 @@ export class Session {
         this.held.push(delivery);
         if (!this.heldScheduled) {
           this.heldScheduled = true;
-          this.broker.whenDurable(this.releaseHeld);
+          this.broker.whenDurable((this.releaseHeldCallback ??= () => this.releaseHeld()));
         }
         return;
       }
@@ -245,7 +247,7 @@ export class Session {
     this.writeTracked(client, delivery);
   }
 
-  private readonly releaseHeld = (): void => {
+  private releaseHeld(): void {
     this.heldScheduled = false;
     const held = this.held;
     this.held = [];
@@ -254,7 +256,8 @@ export class Session {
     for (const delivery of held) {
       if (this.inflight.get(delivery.packetId!) === delivery) this.writeTracked(client, delivery);
     }
-  };
+  }
+
 
   private writeTracked(client: Client, delivery: Delivery): void {
     if (!client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, false, delivery.subscriptionIdentifiers)) {
