@@ -59,7 +59,7 @@ export class Client {
   /** 5.0 Topic Alias Maximum of the client: how many aliases the broker may use towards it. */
   outboundAliasMaximum = 0;
   private outboundAliases: Map<string, number> | undefined;
-  info: ClientInfo | undefined;
+  private infoCache: ClientInfo | undefined;
   auth: AuthState | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private corked = false;
@@ -85,6 +85,17 @@ export class Client {
     conn.on('error', onConnectionError);
     // A connection that never sends CONNECT must not hold a socket forever.
     this.keepAliveTimer = setTimeout(onConnectTimeout, broker.caps.connectTimeoutMs, this);
+  }
+
+  /** Who this client is, for hooks; built on first use (the peer address costs a system call). */
+  get info(): ClientInfo {
+    return (this.infoCache ??= { clientId: this.clientId, username: this.username, protocolVersion: this.protocolVersion as 3 | 4 | 5, remoteAddress: this.conn.remoteAddress });
+  }
+
+  /** The user name changed (enhanced re-authentication). */
+  setUsername(username: string | undefined): void {
+    this.username = username;
+    this.infoCache = undefined;
   }
 
   /** A method, not a field read, so TypeScript does not narrow it away after a handler ran. */

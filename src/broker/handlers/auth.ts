@@ -38,7 +38,7 @@ export function handleAuth(client: Client, packet: AuthPacket): void {
       return;
     case 'success': {
       auth.done = true;
-      if (result.username !== undefined) client.username = result.username;
+      if (result.username !== undefined) client.setUsername(result.username);
       const properties = result.data !== undefined ? { authenticationMethod: auth.method, authenticationData: result.data } : { authenticationMethod: auth.method };
       client.send({ type: 15, reasonCode: ReasonCode.Success, properties });
       return;

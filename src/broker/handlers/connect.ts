@@ -146,7 +146,6 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
   }
   client.clientId = clientId;
   client.username = authenticatedUser ?? packet.username;
-  client.info = { clientId, username: client.username, protocolVersion: packet.protocolVersion, remoteAddress: client.conn.remoteAddress };
 
   if (v5) {
     if (props.receiveMaximum !== undefined) client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);

@@ -68,7 +68,7 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
   }
 
   const hooks = broker.hooks;
-  if (hooks.authorizePublish !== undefined && !hooks.authorizePublish(client.info!, packet)) {
+  if (hooks.authorizePublish !== undefined && !hooks.authorizePublish(client.info, packet)) {
     refuse(client, packet, ReasonCode.NotAuthorized);
     return;
   }

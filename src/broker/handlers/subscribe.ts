@@ -46,7 +46,7 @@ export function handleSubscribe(client: Client, packet: SubscribePacket): void {
       fail(ReasonCode.SubscriptionIdentifiersNotSupported);
       continue;
     }
-    if (broker.hooks.authorizeSubscribe !== undefined && !broker.hooks.authorizeSubscribe(client.info!, requested)) {
+    if (broker.hooks.authorizeSubscribe !== undefined && !broker.hooks.authorizeSubscribe(client.info, requested)) {
       fail(ReasonCode.NotAuthorized);
       continue;
     }
