@@ -31,7 +31,7 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** A VmXXX line of /proc/PID/status in MiB; NaN if the process is gone. */
+/** A Vm* line (VmRSS, VmHWM, ...) of /proc/PID/status in MiB; NaN if the process is gone. */
 export function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
