@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stderr.write(`midge: ${(error as Error).message}\n`);
     return 1;
   }
-  const broker = createBroker({ logger, store });
+  const broker = createBroker({ logger, store, ...config.limits });
   try {
     await broker.start();
   } catch (error) {

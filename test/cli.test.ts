@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { Program } from './helpers/process.js';
-import { connect, end, Inbox, publish, subscribe } from './helpers/mqttjs.js';
+import { connect, connectWithInbox, end, Inbox, publish, subscribe } from './helpers/mqttjs.js';
 
 const midge = (...args: string[]): Program => Program.start(process.execPath, ['bin/midge.js', ...args]);
 
@@ -72,5 +72,28 @@ describe('midge command', () => {
       assert.equal(await p.waitExit(), 0);
       await end(client).catch(() => undefined);
     }
+  });
+});
+
+describe('midge command limits', () => {
+  test('--max-queued-messages bounds what an offline session keeps', async () => {
+    const port = await freePort();
+    const p = midge('--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'error', '--max-queued-messages', '5');
+    await p.waitForLine(/^midge listening on /);
+    const url = `mqtt://127.0.0.1:${port}`;
+    const sub = await connect(url, { clientId: 'cli-bounded', clean: false });
+    await subscribe(sub, 'cli/bounded', { qos: 1 });
+    await end(sub);
+    const pub = await connect(url);
+    for (let i = 0; i < 8; i++) await publish(pub, 'cli/bounded', String(i), { qos: 1 });
+    const { client: back, inbox } = await connectWithInbox(url, { clientId: 'cli-bounded', clean: false });
+    await publish(pub, 'cli/bounded/probe', 'x', { qos: 1 });
+    await subscribe(back, 'cli/bounded/probe', { qos: 1 });
+    await publish(pub, 'cli/bounded/probe', 'probe', { qos: 1 });
+    const got = await inbox.waitFor(6);
+    assert.deepEqual(got.map((m) => m.payload.toString()), ['0', '1', '2', '3', '4', 'probe']);
+    await end(pub, back);
+    p.kill('SIGTERM');
+    assert.equal(await p.waitExit(), 0);
   });
 });

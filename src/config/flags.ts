@@ -11,10 +11,20 @@ export interface CliConfig {
   memory: boolean;
   durability: 'os' | 'fsync';
   logLevel: LogLevel;
+  /** Broker limits given on the command line (library names, see BrokerOptions). */
+  limits: CliLimits;
   tlsPort?: number;
   tlsCert?: string;
   tlsKey?: string;
   wsPort?: number;
+}
+
+export interface CliLimits {
+  maxQueuedMessages?: number;
+  maxQueuedBytes?: number;
+  queueFullPolicy?: 'drop-new' | 'drop-oldest' | 'disconnect';
+  maxInflight?: number;
+  maximumPacketSize?: number;
 }
 
 export class ConfigError extends Error {
@@ -40,12 +50,17 @@ Options:
   --tls-cert <file>   PEM certificate chain for TLS
   --tls-key <file>    PEM private key for TLS
   --ws-port <n>       also listen for MQTT over WebSocket
+  --max-queued-messages <n>  messages kept per session while offline or behind (100000)
+  --max-queued-bytes <n>     payload bytes kept per session (268435456)
+  --queue-full <policy>      drop-new (default), drop-oldest or disconnect
+  --max-inflight <n>         outgoing QoS 1/2 messages in flight per client (100)
+  --max-packet-size <n>      largest packet accepted, in bytes (protocol maximum)
   -h, --help          print this help
   -v, --version       print the version
 `;
 
 export function parseFlags(argv: string[]): CliConfig {
-  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, durability: 'os', logLevel: 'info' };
+  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, durability: 'os', logLevel: 'info', limits: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -96,6 +111,26 @@ export function parseFlags(argv: string[]): CliConfig {
         config.durability = durability;
         break;
       }
+      case '--max-queued-messages':
+        config.limits.maxQueuedMessages = parseCount(name, value(), 1);
+        break;
+      case '--max-queued-bytes':
+        config.limits.maxQueuedBytes = parseCount(name, value(), 1);
+        break;
+      case '--max-inflight':
+        config.limits.maxInflight = parseCount(name, value(), 1, 65535);
+        break;
+      case '--max-packet-size':
+        config.limits.maximumPacketSize = parseCount(name, value(), 2, 268435460);
+        break;
+      case '--queue-full': {
+        const policy = value();
+        if (policy !== 'drop-new' && policy !== 'drop-oldest' && policy !== 'disconnect') {
+          throw new ConfigError(`--queue-full must be drop-new, drop-oldest or disconnect; got '${policy}'`);
+        }
+        config.limits.queueFullPolicy = policy;
+        break;
+      }
       case '--log-level': {
         const level = value();
         if (!isLogLevel(level)) throw new ConfigError(`--log-level must be one of debug, info, warn, error, silent; got '${level}'`);
@@ -110,6 +145,12 @@ export function parseFlags(argv: string[]): CliConfig {
     throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
   }
   return config;
+}
+
+function parseCount(flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(`${flag} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  return n;
 }
 
 function parsePort(flag: string, raw: string): number {
