@@ -2,7 +2,7 @@
 // subscription tree, retained messages, wills and session expiry. It never touches a socket
 // (transports hand it a Connection) or a file (it persists through the Store).
 
-import type { Packet, QoS } from '../protocol/packets.js';
+import type { Packet } from '../protocol/packets.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { SubscriptionTree } from '../topics/subscription-tree.js';
 import { TopicIndex } from '../topics/topic-index.js';
@@ -15,7 +15,7 @@ import { DurableGate } from './durable-gate.js';
 import type { BrokerHooks } from './hooks.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { createLogger, type Logger } from './logger.js';
-import { Message } from './message.js';
+import { Message, minQoS } from './message.js';
 import { resolveCapabilities, type BrokerOptions, type Capabilities } from './options.js';
 import { NEVER_EXPIRES, Session, type Delivery } from './session.js';
 import { SharedGroup } from './shared-group.js';
@@ -273,8 +273,7 @@ export class Broker {
     const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
     this.retained.match(subscription.topicFilter, (_topic, message) => {
       if (message.isExpired(now)) return;
-      const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
-      session.deliver(message, qos, true, ids);
+      session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);
       message.dropEncodings();
     });
   }
@@ -327,9 +326,8 @@ export class Broker {
     this.subscriptionTree.match(message.topic, this.collectMatch);
     for (let i = 0; i < hits.length; i++) {
       const session = hits[i];
-      const qos = (message.qos < session.matchQos ? message.qos : session.matchQos) as QoS;
       // [MQTT-3.3.1-9] (v3.1.1) retain is 0 towards existing subscriptions, unless 5.0 retain-as-published.
-      session.deliver(message, qos, session.matchRetainAsPublished && message.retain, session.matchSubIds);
+      session.deliver(message, minQoS(message.qos, session.matchQos), session.matchRetainAsPublished && message.retain, session.matchSubIds);
     }
     let matched = hits.length;
     hits.length = 0;

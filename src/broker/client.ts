@@ -122,7 +122,7 @@ export class Client {
     const bytes =
       this.outboundAliasMaximum > 0
         ? this.encodeWithAlias(message, qos, retain, packetId, dup, subscriptionIds)
-        : message.encode(this.protocolVersion, qos, retain, packetId, dup, subscriptionIds, Date.now());
+        : message.encode(this.protocolVersion, qos, retain, packetId, dup, subscriptionIds);
     if (bytes.length > this.maxOutgoingPacketSize) {
       this.broker.stats.messagesTooLarge++;
       return false;
@@ -139,17 +139,16 @@ export class Client {
    */
   private encodeWithAlias(message: Message, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): Buffer {
     const aliases = (this.outboundAliases ??= new Map());
-    const now = Date.now();
     const known = aliases.get(message.topic);
-    if (known !== undefined) return message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, now, known, true);
+    if (known !== undefined) return message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, known, true);
     if (aliases.size < this.outboundAliasMaximum) {
       const alias = aliases.size + 1;
-      const bytes = message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, now, alias, false);
+      const bytes = message.encodeWithAlias(qos, retain, packetId, dup, subscriptionIds, alias, false);
       // Only a message that is actually sent teaches the client the alias.
       if (bytes.length <= this.maxOutgoingPacketSize) aliases.set(message.topic, alias);
       return bytes;
     }
-    return message.encode(5, qos, retain, packetId, dup, subscriptionIds, now);
+    return message.encode(5, qos, retain, packetId, dup, subscriptionIds);
   }
 
   writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {

@@ -6,6 +6,11 @@ import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../protoco
 import { encodePublish, withPacketId } from '../protocol/encoder.js';
 import type { StoredMessage } from '../store/store.js';
 
+/** The QoS a message is delivered at: the lower of the published and the granted one. */
+export function minQoS(a: QoS, b: QoS): QoS {
+  return a < b ? a : b;
+}
+
 export class Message implements StoredMessage {
   topic: string;
   payload: Buffer;
@@ -64,32 +69,32 @@ export class Message implements StoredMessage {
    * The PUBLISH bytes for one subscriber. Shared bytes when the form allows; a fresh encoding
    * when a 5.0 subscriber needs its own properties (subscription ids, remaining expiry).
    */
-  encode(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number): Buffer {
+  encode(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): Buffer {
     if (version === 5 && (subscriptionIds !== undefined || this.expiresAt !== undefined)) {
-      return encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, subscriptionIds, now), version);
+      return encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, subscriptionIds), version);
     }
-    return this.encodeShared(version, qos, retain, packetId, dup, now);
+    return this.encodeShared(version, qos, retain, packetId, dup);
   }
 
   /**
    * A 5.0 PUBLISH carrying a topic alias chosen for one connection: with the topic the first
    * time (`aliasKnown` false), with an empty topic once the client knows the alias.
    */
-  encodeWithAlias(qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number, alias: number, aliasKnown: boolean): Buffer {
-    const packet = this.packetFor(5, qos, retain, packetId || 1, dup, subscriptionIds, now);
+  encodeWithAlias(qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, alias: number, aliasKnown: boolean): Buffer {
+    const packet = this.packetFor(5, qos, retain, packetId || 1, dup, subscriptionIds);
     packet.properties = { ...packet.properties, topicAlias: alias };
     if (aliasKnown) packet.topic = '';
     return encodePublish(packet, 5);
   }
 
-  private encodeShared(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, now: number): Buffer {
+  private encodeShared(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean): Buffer {
     const index = (version === 5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0);
     const wire = (this.wire ??= []);
     const cached: Buffer | undefined = wire[index];
     if (cached !== undefined) return qos === 0 ? cached : withPacketId(cached, packetId, dup);
     // The first subscriber's own bytes become the template for the next ones (which only get
     // a copy with their packet id): one encoding, and no copy at all for a lone subscriber.
-    const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined, now), version);
+    const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined), version);
     wire[index] = bytes;
     return bytes;
   }
@@ -99,14 +104,14 @@ export class Message implements StoredMessage {
     this.wire = undefined;
   }
 
-  private packetFor(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined, now: number): PublishPacket {
+  private packetFor(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean, subscriptionIds: number[] | undefined): PublishPacket {
     const packet: PublishPacket = { type: 3, topic: this.topic, payload: this.payload, qos, retain, dup };
     if (qos > 0) packet.packetId = packetId;
     if (version === 5) {
       let props = this.properties;
       if (this.expiresAt !== undefined) {
         // [MQTT-3.3.2-6] (v5) the expiry sent on is what remains of it
-        props = { ...props, messageExpiryInterval: Math.max(0, Math.ceil((this.expiresAt - now) / 1000)) };
+        props = { ...props, messageExpiryInterval: Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000)) };
       }
       if (subscriptionIds !== undefined) props = { ...props, subscriptionIdentifiers: subscriptionIds };
       if (props !== undefined) packet.properties = props;

@@ -142,11 +142,11 @@ export class Session {
   drain(): void {
     const client = this.client;
     if (client === undefined) return;
-    const now = Date.now();
     let sent = false;
     while (this.queue.length > 0) {
       const next = this.queue.peek()!;
-      if (next.message.isExpired(now)) {
+      // The clock is read only for messages that can expire (5.0 message expiry).
+      if (next.message.expiresAt !== undefined && next.message.isExpired(Date.now())) {
         this.dropQueued();
         continue;
       }
@@ -171,8 +171,7 @@ export class Session {
   complete(packetId: number, expectedQos: QoS): boolean {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined || delivery.qos !== expectedQos) return false;
-    this.inflight.delete(packetId);
-    if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    this.forget(delivery);
     this.drain();
     return true;
   }
@@ -192,8 +191,7 @@ export class Session {
   abandon(packetId: number): void {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined) return;
-    this.inflight.delete(packetId);
-    if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+    this.forget(delivery);
     this.drain();
   }
 
@@ -258,13 +256,17 @@ export class Session {
     }
   }
 
-
   private writeTracked(client: Client, delivery: Delivery): void {
     if (!client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, false, delivery.subscriptionIdentifiers)) {
       // Too large for this client ([MQTT-3.1.2-25] (v5)): it is skipped, as if acknowledged.
-      this.inflight.delete(delivery.packetId!);
-      if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+      this.forget(delivery);
     }
+  }
+
+  /** An in-flight delivery is over (acknowledged, refused or skipped): nothing more is owed. */
+  private forget(delivery: Delivery): void {
+    this.inflight.delete(delivery.packetId!);
+    if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
   }
 
   private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): void {

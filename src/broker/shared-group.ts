@@ -2,9 +2,8 @@
 // Members are taken in turn, preferring those online and able to take the message now, so a
 // slow or offline member does not hold up the group.
 
-import type { QoS } from '../protocol/packets.js';
 import type { SubscriptionEntry } from './broker.js';
-import type { Message } from './message.js';
+import { minQoS, type Message } from './message.js';
 import type { Session } from './session.js';
 
 export class SharedGroup {
@@ -38,9 +37,8 @@ export class SharedGroup {
     const entry = this.pick(message, exclude);
     if (entry === undefined) return false;
     const subscription = entry.subscription;
-    const qos = (message.qos < subscription.qos ? message.qos : subscription.qos) as QoS;
     const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
-    entry.session.deliver(message, qos, subscription.retainAsPublished && message.retain, ids, this);
+    entry.session.deliver(message, minQoS(message.qos, subscription.qos), subscription.retainAsPublished && message.retain, ids, this);
     return true;
   }
 
