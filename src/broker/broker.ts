@@ -70,12 +70,6 @@ export class Broker {
 
   /** Restores retained messages and persistent sessions from the store. */
   async start(): Promise<void> {
-    const state = await this.store.load();
-    const now = Date.now();
-    for (const stored of state.retained) {
-      const message = Message.fromStored(stored);
-      if (!message.isExpired(now)) this.retained.set(message.topic, message);
-    }
     // A message queued for many sessions is loaded once and shared again, as it was stored.
     const messages = new Map<StoredMessage, Message>();
     const messageFor = (stored: StoredMessage): Message => {
@@ -83,15 +77,23 @@ export class Broker {
       if (message === undefined) messages.set(stored, (message = Message.fromStored(stored)));
       return message;
     };
+    // Queued messages stay in a store that pages them: sessions read them when they are due.
+    const state = await this.store.load({ leaveQueued: this.store.pagesQueues, wrapMessage: messageFor });
+    messages.clear();
+    const now = Date.now();
+    for (const stored of state.retained) {
+      const message = Message.fromStored(stored);
+      if (!message.isExpired(now)) this.retained.set(message.topic, message);
+    }
     for (const stored of state.sessions) {
       const session = new Session(this, stored.clientId, stored.expiryInterval, stored.protocolVersion);
       session.stored = true;
       session.disconnectedAt = stored.disconnectedAt ?? now;
       this.sessions.set(session.clientId, session);
       for (const subscription of stored.subscriptions) this.subscribe(session, subscription);
-      for (const delivery of state.deliveries.get(session.clientId) ?? []) {
-        session.restore({ ...delivery, message: messageFor(delivery.message) } as Delivery);
-      }
+      for (const delivery of state.deliveries.get(session.clientId) ?? []) session.restore(delivery as Delivery);
+      const backlog = state.backlog.get(session.clientId);
+      if (backlog !== undefined) session.restoreBacklog(backlog);
       for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.incomingQos2.add(packetId);
       this.scheduleExpiry(session, now);
     }

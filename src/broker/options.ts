@@ -31,6 +31,12 @@ export interface BrokerOptions {
   /** Bytes of payload kept for one session while it is offline or cannot keep up. */
   maxQueuedBytes?: number;
   queueFullPolicy?: QueueFullPolicy;
+  /**
+   * With a store that pages queues (SQLite): queued messages of an online persistent session
+   * kept in memory; the rest stay in the store until the window has room. An offline
+   * session keeps none in memory.
+   */
+  queueWindow?: number;
   /** Bytes buffered on a connection before further messages wait in the session queue. */
   maxBufferedBytes?: number;
   maximumQoS?: QoS;
@@ -62,6 +68,7 @@ export interface Capabilities {
   maxQueuedMessages: number;
   maxQueuedBytes: number;
   queueFullPolicy: QueueFullPolicy;
+  queueWindow: number;
   maxBufferedBytes: number;
   maximumQoS: QoS;
   retainAvailable: boolean;
@@ -87,6 +94,7 @@ export function resolveCapabilities(options: BrokerOptions): Capabilities {
     maxQueuedMessages: options.maxQueuedMessages ?? 100_000,
     maxQueuedBytes: options.maxQueuedBytes ?? 256 * 1024 * 1024,
     queueFullPolicy: options.queueFullPolicy ?? 'drop-new',
+    queueWindow: Math.max(1, options.queueWindow ?? 1000),
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     maximumQoS: options.maximumQoS ?? 2,
     retainAvailable: options.retainAvailable ?? true,

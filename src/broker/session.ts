@@ -2,11 +2,17 @@
 // messages in flight to it, the messages waiting for it, and the QoS 2 packet ids it sent and
 // has not released. Every delivery goes through one bounded queue with an explicit policy when
 // full, so online, offline and slow consumers share one code path (DESIGN.md).
+//
+// With a store that pages queues (SQLite), the queue of a persistent session is a window in
+// memory over its deliveries in the store: the oldest ones are in `queue`, and the newer ones
+// past the window (`backlog`) are only in the store until the window has room again. So a
+// session's bound can be large (100,000 messages by default) without costing memory: an
+// offline session keeps no message in memory at all, an online one at most its window.
 
 import type { QoS } from '../protocol/packets.js';
-import type { StoredDelivery, StoredSession, StoredSubscription } from '../store/store.js';
+import type { StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredSubscription } from '../store/store.js';
 import { Deque } from './deque.js';
-import type { Message } from './message.js';
+import { Message } from './message.js';
 import type { Client } from './client.js';
 import type { Broker } from './broker.js';
 import type { SharedGroup } from './shared-group.js';
@@ -21,6 +27,9 @@ export interface Delivery extends StoredDelivery {
 
 export const NEVER_EXPIRES = 0xffffffff;
 
+/** Fewest backlog deliveries read at once from the store. */
+const MIN_PAGE = 64;
+
 export class Session {
   readonly clientId: string;
   client: Client | undefined;
@@ -30,8 +39,15 @@ export class Session {
   readonly subscriptions = new Map<string, StoredSubscription>();
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
   readonly inflight = new Map<number, Delivery>();
+  /** Queued deliveries in memory, oldest first; with paging, the head of the whole queue. */
   readonly queue = new Deque<Delivery>();
+  /** Queued deliveries after those in `queue`, kept only in the store (paged queues). */
+  backlog = 0;
+  private backlogBytes = 0;
+  /** Payload bytes of every queued delivery, in memory or in the backlog. */
   queuedBytes = 0;
+  /** The seq of the newest delivery that entered `queue`: the backlog starts after it. */
+  private lastQueuedSeq = 0;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
   readonly incomingQos2 = new Set<number>();
   expiryTimer: NodeJS.Timeout | undefined;
@@ -82,6 +98,11 @@ export class Session {
     };
   }
 
+  /** Messages queued in memory and in the store's backlog. */
+  get queuedCount(): number {
+    return this.queue.length + this.backlog;
+  }
+
   /** Restores a message owed from a previous run (in flight when it has a packet id). */
   restore(delivery: Delivery): void {
     if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1;
@@ -91,7 +112,16 @@ export class Session {
     } else {
       this.queue.push(delivery);
       this.queuedBytes += delivery.message.payload.length;
+      if (delivery.seq > this.lastQueuedSeq) this.lastQueuedSeq = delivery.seq;
     }
+  }
+
+  /** Restores the queued messages a previous run left in the store; read when they are due. */
+  restoreBacklog(backlog: StoredBacklog): void {
+    this.backlog += backlog.count;
+    this.backlogBytes += backlog.bytes;
+    this.queuedBytes += backlog.bytes;
+    if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
   }
 
   deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group?: SharedGroup): void {
@@ -101,7 +131,7 @@ export class Session {
       if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds, group);
       return;
     }
-    if (this.queue.length === 0 && client.canSend(qos, this.inflight.size)) {
+    if (this.queue.length === 0 && this.backlog === 0 && client.canSend(qos, this.inflight.size)) {
       if (qos === 0) client.writePublish(message, 0, retain, 0, false, subscriptionIds);
       else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds, group));
     } else {
@@ -134,6 +164,8 @@ export class Session {
         this.queuedBytes += d.message.payload.length;
       }
     }
+    // The backlog stays: which group a delivery came through is not stored (nor kept across
+    // a restart), so those messages wait for this session like its own.
     if (this.persistent) for (const d of taken) this.broker.store.deleteDelivery(this.clientId, d.seq);
     return taken;
   }
@@ -143,8 +175,11 @@ export class Session {
     const client = this.client;
     if (client === undefined) return;
     let sent = false;
-    while (this.queue.length > 0) {
-      const next = this.queue.peek()!;
+    const refillAt = this.backlog > 0 ? this.windowSize() >> 1 : -1;
+    while (true) {
+      if (this.queue.length <= refillAt && this.backlog > 0) this.refill();
+      const next = this.queue.peek();
+      if (next === undefined) break;
       // The clock is read only for messages that can expire (5.0 message expiry).
       if (next.message.expiresAt !== undefined && next.message.isExpired(Date.now())) {
         this.dropQueued();
@@ -156,7 +191,7 @@ export class Session {
       else this.sendTracked(client, next);
       sent = true;
     }
-    if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queue.length);
+    if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queuedCount);
   }
 
   /** [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1) and PUBREL. */
@@ -213,6 +248,8 @@ export class Session {
     this.expiryTimer = undefined;
     this.inflight.clear();
     this.queue.clear();
+    this.backlog = 0;
+    this.backlogBytes = 0;
     this.queuedBytes = 0;
     this.incomingQos2.clear();
     this.subscriptions.clear();
@@ -272,24 +309,72 @@ export class Session {
   private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): void {
     const caps = this.broker.caps;
     const size = message.payload.length;
-    if (this.queue.length >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
+    if (this.queuedCount >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
       if (caps.queueFullPolicy === 'disconnect' && this.client !== undefined) {
         // A consumer that cannot keep up is cut off (5.0: DISCONNECT 0x97 quota exceeded).
         this.countDrop(message);
         this.client.disconnect(ReasonCode.QuotaExceeded, 'session queue full');
         return;
       }
-      if (caps.queueFullPolicy !== 'drop-oldest' || this.queue.length === 0) {
+      const oldest = caps.queueFullPolicy === 'drop-oldest' ? this.dropQueued() : undefined;
+      if (oldest === undefined) {
         this.countDrop(message);
         return;
       }
-      this.countDrop(this.dropQueued()!.message);
+      this.countDrop(oldest.message);
     }
-    const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, group);
-    this.queue.push(delivery);
     this.queuedBytes += size;
-    if (this.client !== undefined && this.queue.length >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
-    if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
+    if (this.backlog > 0 || this.queue.length >= this.windowSize()) {
+      // Past the window (only a persistent session's window ends): in the store only, even at
+      // QoS 0, so the queue keeps its order when these are read back.
+      this.backlog++;
+      this.backlogBytes += size;
+      this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, group));
+    } else {
+      const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, group);
+      this.queue.push(delivery);
+      this.lastQueuedSeq = delivery.seq;
+      if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
+    }
+    if (this.client !== undefined && this.queuedCount >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
+  }
+
+  /**
+   * Queued deliveries kept in memory: all of them unless the session is persistent and the
+   * store pages queues; then the window while online, none while offline.
+   */
+  private windowSize(): number {
+    if (!this.persistent || !this.broker.store.pagesQueues) return Infinity;
+    return this.client === undefined ? 0 : this.broker.caps.queueWindow;
+  }
+
+  /** Moves the oldest deliveries of the backlog from the store into the window. */
+  private refill(): void {
+    const window = this.windowSize();
+    // At least a small page, so an offline session dropping its oldest does not read one row a time.
+    const limit = Math.min(this.backlog, Math.max(MIN_PAGE, (window === Infinity ? this.backlog : window) - this.queue.length));
+    const shared = new Map<StoredMessage, Message>();
+    const wrap = (stored: StoredMessage): Message => {
+      let message = shared.get(stored);
+      if (message === undefined) shared.set(stored, (message = Message.fromStored(stored)));
+      return message;
+    };
+    const page = this.broker.store.readQueued(this.clientId, this.lastQueuedSeq, limit, wrap);
+    for (const stored of page) {
+      const delivery = stored as Delivery;
+      this.queue.push(delivery);
+      this.lastQueuedSeq = delivery.seq;
+      this.backlog--;
+      this.backlogBytes -= delivery.message.payload.length;
+    }
+    if (page.length === 0) {
+      // The store has none of them (it failed, and the broker is stopping on that): the count
+      // must not promise messages that will never come.
+      this.broker.logger.error('queued messages missing from the store', { clientId: this.clientId, backlog: this.backlog });
+      this.queuedBytes -= this.backlogBytes;
+      this.backlog = 0;
+      this.backlogBytes = 0;
+    }
   }
 
   private dequeue(): Delivery | undefined {
@@ -301,6 +386,7 @@ export class Session {
 
   /** Removes the head of the queue for good (expired, or pushed out by a full queue). */
   private dropQueued(): Delivery | undefined {
+    if (this.queue.length === 0 && this.backlog > 0) this.refill();
     const delivery = this.dequeue();
     if (delivery !== undefined && this.persistent && delivery.qos > 0) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
     return delivery;
@@ -311,9 +397,9 @@ export class Session {
     if (!this.dropWarned) {
       // One warning per session until its queue has room again keeps a flood out of the log.
       this.dropWarned = true;
-      this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queue.length });
+      this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queuedCount });
     }
-    if (this.queue.length < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
+    if (this.queuedCount < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
   }
 
   private allocatePacketId(): number {

@@ -2,19 +2,36 @@
 // does survive a broker being closed and a new one opened on the same store object, which is
 // how the tests check what the broker writes.
 
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
+import type { LoadOptions, Store, StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
 
 export class MemoryStore implements Store {
+  /** Queues are in memory either way: the broker keeps them whole rather than paging them. */
+  readonly pagesQueues = false;
   private readonly retained = new Map<string, StoredMessage>();
   private readonly sessions = new Map<string, StoredSession>();
   private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
   private readonly incoming = new Map<string, Set<number>>();
   private readonly wills = new Map<string, StoredWill>();
 
-  async load(): Promise<StoredState> {
+  async load(options: LoadOptions = {}): Promise<StoredState> {
+    const wrap = once(options.wrapMessage);
     const deliveries = new Map<string, StoredDelivery[]>();
+    const backlog = new Map<string, StoredBacklog>();
     for (const [clientId, bySeq] of this.deliveries) {
-      deliveries.set(clientId, [...bySeq.values()].sort((a, b) => a.seq - b.seq));
+      const list: StoredDelivery[] = [];
+      let left: StoredBacklog | undefined;
+      for (const d of sortedBySeq(bySeq)) {
+        if (options.leaveQueued === true && d.packetId === undefined) {
+          left ??= { count: 0, bytes: 0, lastSeq: 0 };
+          left.count++;
+          left.bytes += d.message.payload.length;
+          left.lastSeq = d.seq;
+        } else {
+          list.push(wrap === undefined ? d : { ...d, message: wrap(d.message) });
+        }
+      }
+      if (list.length > 0) deliveries.set(clientId, list);
+      if (left !== undefined) backlog.set(clientId, left);
     }
     const incomingQos2 = new Map<string, number[]>();
     for (const [clientId, ids] of this.incoming) incomingQos2.set(clientId, [...ids]);
@@ -22,6 +39,7 @@ export class MemoryStore implements Store {
       retained: [...this.retained.values()],
       sessions: [...this.sessions.values()].map((s) => ({ ...s, subscriptions: [...s.subscriptions] })),
       deliveries,
+      backlog,
       incomingQos2,
       wills: [...this.wills.values()].map((w) => ({ ...w, message: { ...w.message } })),
     };
@@ -50,6 +68,19 @@ export class MemoryStore implements Store {
     let bySeq = this.deliveries.get(clientId);
     if (!bySeq) this.deliveries.set(clientId, (bySeq = new Map()));
     bySeq.set(delivery.seq, { ...delivery });
+  }
+
+  readQueued(clientId: string, afterSeq: number, limit: number, wrapMessage?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    const wrap = once(wrapMessage);
+    const bySeq = this.deliveries.get(clientId);
+    if (bySeq === undefined) return [];
+    const page: StoredDelivery[] = [];
+    for (const d of sortedBySeq(bySeq)) {
+      if (page.length >= limit) break;
+      if (d.seq <= afterSeq || d.packetId !== undefined) continue;
+      page.push(wrap === undefined ? { ...d } : { ...d, message: wrap(d.message) });
+    }
+    return page;
   }
 
   deleteDelivery(clientId: string, seq: number): void {
@@ -85,4 +116,19 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+function sortedBySeq(bySeq: Map<number, StoredDelivery>): StoredDelivery[] {
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Wraps each message object once: deliveries that shared a message share its wrapper. */
+function once(wrap: ((message: StoredMessage) => StoredMessage) | undefined): ((message: StoredMessage) => StoredMessage) | undefined {
+  if (wrap === undefined) return undefined;
+  const wrapped = new Map<StoredMessage, StoredMessage>();
+  return (message) => {
+    let result = wrapped.get(message);
+    if (result === undefined) wrapped.set(message, (result = wrap(message)));
+    return result;
+  };
 }

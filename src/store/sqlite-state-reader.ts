@@ -11,11 +11,41 @@
 
 import type Database from 'better-sqlite3';
 import { propertiesFromJson, type StoredPropertiesJson } from './properties-json.js';
-import type { StoredDelivery, StoredMessage, StoredSession, StoredState, StoredSubscription, StoredWill } from './store.js';
+import type { LoadOptions, StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredSubscription, StoredWill } from './store.js';
 
 const CHUNK_ROWS = 10_000;
 const INLINE_PAYLOAD_MAX = 4096;
 const EMPTY = Buffer.alloc(0);
+
+/** A delivery joined with its message: client_id, seq, qos, retain, subscription_ids, packet_id, released, message_id, then the message columns. */
+type JoinedRow = [
+  string, number, number, number, string | null, number | null, number | null, number,
+  string, Buffer, number, number, string | null, number | null,
+];
+
+/** The delivery of a joined row; a message read before (same id) is shared, as it was stored. */
+function joinedDelivery(
+  row: JoinedRow,
+  messages: Map<number, StoredMessage>,
+  wrap: ((message: StoredMessage) => StoredMessage) | undefined,
+  onMessage: (message: StoredMessage, id: number) => void,
+): StoredDelivery {
+  const [, seq, qos, retain, subscriptionIds, packetId, released, messageId, topic, payload, mQos, mRetain, properties, expiresAt] = row;
+  let message = messages.get(messageId);
+  if (message === undefined) {
+    let stored: StoredMessage = { topic, payload, qos: mQos as StoredMessage['qos'], retain: mRetain === 1 };
+    if (properties !== null) stored.properties = propertiesFromJson(JSON.parse(properties) as StoredPropertiesJson);
+    if (expiresAt !== null) stored.expiresAt = expiresAt;
+    if (wrap !== undefined) stored = wrap(stored);
+    messages.set(messageId, (message = stored));
+    onMessage(message, messageId);
+  }
+  const delivery: StoredDelivery = { seq, message, qos: qos as StoredDelivery['qos'], retain: retain === 1 };
+  if (subscriptionIds !== null) delivery.subscriptionIdentifiers = JSON.parse(subscriptionIds) as number[];
+  if (packetId !== null) delivery.packetId = packetId;
+  if (released !== null) delivery.released = released === 1;
+  return delivery;
+}
 
 /** rowid, topic, qos, retain, properties (parsed with the entry), expires_at, payload length. */
 type MessageEntry = [number, string, number, number, StoredPropertiesJson | null, number | null, number];
@@ -30,6 +60,9 @@ export class StateReader {
   private readonly nextDeliveries: Database.Statement<[string, number]>;
   private readonly incoming: Database.Statement<[]>;
   private readonly wills: Database.Statement<[]>;
+  private readonly inflight: Database.Statement<[]>;
+  private readonly queuedPage: Database.Statement<[string, number, number]>;
+  private readonly backlog: Database.Statement<[]>;
 
   constructor(db: Database.Database) {
     const chunk = (table: MessageTable) =>
@@ -60,28 +93,84 @@ export class StateReader {
     this.firstDeliveries = deliveries('');
     this.nextDeliveries = deliveries('WHERE (client_id, seq) > (?, ?)');
     this.incoming = db.prepare<[]>('SELECT client_id, packet_id FROM incoming_qos2 ORDER BY client_id').raw();
+    // Paged queues (load({ leaveQueued })): deliveries joined with their message, row by row;
+    // a page is small, and in-flight deliveries are bounded by the in-flight windows.
+    const joined = (where: string) =>
+      db
+        .prepare(
+          `SELECT d.client_id, d.seq, d.qos, d.retain, d.subscription_ids, d.packet_id, d.released, d.message_id,
+                  m.topic, m.payload, m.qos, m.retain, m.properties, m.expires_at
+           FROM deliveries d JOIN messages m ON m.id = d.message_id ${where}`,
+        )
+        .raw();
+    this.inflight = joined('WHERE d.packet_id IS NOT NULL ORDER BY d.client_id, d.seq') as Database.Statement<[]>;
+    this.queuedPage = joined('WHERE d.client_id = ? AND d.seq > ? AND d.packet_id IS NULL ORDER BY d.seq LIMIT ?') as Database.Statement<
+      [string, number, number]
+    >;
+    // length() of a BLOB reads its size from the record header, not the payload itself.
+    this.backlog = db
+      .prepare<[]>(
+        `SELECT d.client_id, count(*), sum(length(m.payload)), max(d.seq)
+         FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.packet_id IS NULL GROUP BY d.client_id`,
+      )
+      .raw();
     // Wills are few (one per client at most, and only while a delay runs): read row by row.
     this.wills = db
       .prepare<[]>('SELECT client_id, topic, payload, qos, retain, properties, expires_at, publish_at FROM wills')
       .raw();
   }
 
-  /** Everything; `onMessage` sees each delivery message with its row id. */
-  read(onMessage: (message: StoredMessage, id: number) => void): StoredState {
+  /** Everything (queued deliveries only counted with `leaveQueued`); `onMessage` sees each delivery message with its row id. */
+  read(options: LoadOptions, onMessage: (message: StoredMessage, id: number) => void): StoredState {
     const retained: StoredMessage[] = [];
     this.readMessages('retained', (message) => retained.push(message));
-    const messages = new Map<number, StoredMessage>();
-    this.readMessages('messages', (message, id) => {
-      messages.set(id, message);
-      onMessage(message, id);
-    });
+    let deliveries: Map<string, StoredDelivery[]>;
+    const backlog = new Map<string, StoredBacklog>();
+    if (options.leaveQueued === true) {
+      deliveries = new Map();
+      const messages = new Map<number, StoredMessage>();
+      for (const row of this.inflight.iterate() as Iterable<JoinedRow>) {
+        let list = deliveries.get(row[0]);
+        if (list === undefined) deliveries.set(row[0], (list = []));
+        list.push(joinedDelivery(row, messages, options.wrapMessage, onMessage));
+      }
+      for (const [clientId, count, bytes, lastSeq] of this.backlog.iterate() as Iterable<[string, number, number, number]>) {
+        backlog.set(clientId, { count, bytes, lastSeq });
+      }
+    } else {
+      const messages = new Map<number, StoredMessage>();
+      const wrap = options.wrapMessage;
+      this.readMessages('messages', (stored, id) => {
+        const message = wrap === undefined ? stored : wrap(stored);
+        messages.set(id, message);
+        onMessage(message, id);
+      });
+      deliveries = this.readDeliveries(messages);
+    }
     return {
       retained,
       sessions: this.readSessions(),
-      deliveries: this.readDeliveries(messages),
+      deliveries,
+      backlog,
       incomingQos2: this.readIncoming(),
       wills: this.readWills(),
     };
+  }
+
+  /** A page of a client's queued deliveries (see Store.readQueued). */
+  readQueued(
+    clientId: string,
+    afterSeq: number,
+    limit: number,
+    wrap: ((message: StoredMessage) => StoredMessage) | undefined,
+    onMessage: (message: StoredMessage, id: number) => void,
+  ): StoredDelivery[] {
+    const messages = new Map<number, StoredMessage>();
+    const page: StoredDelivery[] = [];
+    for (const row of this.queuedPage.iterate(clientId, afterSeq, limit) as Iterable<JoinedRow>) {
+      page.push(joinedDelivery(row, messages, wrap, onMessage));
+    }
+    return page;
   }
 
   private readMessages(table: MessageTable, each: (message: StoredMessage, id: number) => void): void {

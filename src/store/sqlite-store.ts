@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { encodeProperties } from './properties-json.js';
 import { openDatabase, storeError, type Durability } from './sqlite-schema.js';
 import { StateReader } from './sqlite-state-reader.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
+import type { LoadOptions, Store, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredWill } from './store.js';
 import { WriteBatch, type DeliveryRow, type SessionRow, type WillRow } from './write-batch.js';
 
 export type { Durability } from './sqlite-schema.js';
@@ -34,6 +34,7 @@ type MessageColumns = [string, Buffer, number, number, string | null, number | n
 const COMMIT_DELAY_TURNS = 3;
 
 export class SqliteStore implements Store {
+  readonly pagesQueues = true;
   private pending: WriteBatch | undefined;
   private failure: { error: unknown; rejected: Promise<void> } | undefined;
   private closed = false;
@@ -65,15 +66,30 @@ export class SqliteStore implements Store {
     }
   }
 
-  async load(): Promise<StoredState> {
+  async load(options: LoadOptions = {}): Promise<StoredState> {
     this.commitPending();
     if (this.failure !== undefined) throw this.failure.error;
     try {
-      return this.db.transaction(() => this.reader.read((message, id) => this.messageIds.set(message, id)))();
+      return this.db.transaction(() => this.reader.read(options, this.rememberMessageId))();
     } catch (error) {
       throw storeError(`cannot read the store ${this.path}`, error);
     }
   }
+
+  /**
+   * Commits first when the pending batch changes this client's deliveries, so the page
+   * includes them. A store that failed has nothing more to give: the broker stops on the failure.
+   */
+  readQueued(clientId: string, afterSeq: number, limit: number, wrap?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    const pending = this.pending;
+    if (pending !== undefined && (pending.deliveries.has(clientId) || pending.endedSessions.has(clientId))) this.commitPending();
+    if (this.failure !== undefined || this.closed) return [];
+    return this.reader.readQueued(clientId, afterSeq, limit, wrap, this.rememberMessageId);
+  }
+
+  private readonly rememberMessageId = (message: StoredMessage, id: number): void => {
+    this.messageIds.set(message, id);
+  };
 
   putRetained(message: StoredMessage): void {
     this.batch()?.retained.set(message.topic, message);

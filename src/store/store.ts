@@ -55,17 +55,52 @@ export interface StoredWill {
   publishAt: number;
 }
 
+/** The queued deliveries of one client left in the store by `load({ leaveQueued: true })`. */
+export interface StoredBacklog {
+  count: number;
+  /** Sum of their payload lengths. */
+  bytes: number;
+  /** The highest seq among them. */
+  lastSeq: number;
+}
+
+export interface LoadOptions {
+  /**
+   * Leave queued deliveries (those without a packet id) in the store: `load()` returns only
+   * their count per client in `backlog`, and `readQueued()` reads them when they are due.
+   */
+  leaveQueued?: boolean;
+  /**
+   * Makes the broker's own object of each delivery message read (load and readQueued), so
+   * the store can recognise it when the delivery is put again and not write the message twice.
+   */
+  wrapMessage?: (message: StoredMessage) => StoredMessage;
+}
+
 export interface StoredState {
   retained: StoredMessage[];
   sessions: StoredSession[];
+  /** Per client, in seq order: in-flight deliveries, and queued ones unless left in the store. */
   deliveries: Map<string, StoredDelivery[]>;
+  /** Per client with queued deliveries left in the store (empty unless `leaveQueued`). */
+  backlog: Map<string, StoredBacklog>;
   /** Incoming QoS 2 packet ids received and not yet released, per client. */
   incomingQos2: Map<string, number[]>;
   wills: StoredWill[];
 }
 
 export interface Store {
-  load(): Promise<StoredState>;
+  /**
+   * True when the store keeps queued deliveries on disk, so the broker does better to leave
+   * them there and read them back in pages than to hold every queued message in memory.
+   */
+  readonly pagesQueues: boolean;
+  load(options?: LoadOptions): Promise<StoredState>;
+  /**
+   * Up to `limit` queued deliveries (no packet id) of a client with seq > `afterSeq`, in seq
+   * order, including changes not yet flushed. Messages are made by `wrapMessage` as in load().
+   */
+  readQueued(clientId: string, afterSeq: number, limit: number, wrapMessage?: (message: StoredMessage) => StoredMessage): StoredDelivery[];
   putRetained(message: StoredMessage): void;
   deleteRetained(topic: string): void;
   putSession(session: StoredSession): void;

@@ -89,6 +89,12 @@ export class RawClient {
     return packet;
   }
 
+  /** Every packet received so far (at least one, waiting for it up to `ms`), taken in order. */
+  async takeAll(ms = 5000): Promise<Packet[]> {
+    if (this.packets.length === 0) this.packets.unshift(await this.next(ms));
+    return this.packets.splice(0);
+  }
+
   /** Waits for the broker to close the connection; fails if it does not within `ms`. */
   waitClosed(ms = 5000): Promise<void> {
     return withTimeout(this.closedPromise, ms, 'the broker to close the connection');

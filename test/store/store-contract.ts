@@ -482,9 +482,72 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         if (c % 50 === 49) await nextTurn();
       }
       await flushed();
-      const expected = normalize({ retained: [...retained.values()], sessions, deliveries, incomingQos2: new Map(), wills: [] });
+      const expected = normalize({ retained: [...retained.values()], sessions, deliveries, backlog: new Map(), incomingQos2: new Map(), wills: [] });
       assert.deepEqual(normalize(await store.load()), expected);
       assert.deepEqual(normalize(await reopen()), expected);
+    });
+
+    describe('paged queues: load({ leaveQueued }) and readQueued()', () => {
+      /** c: seq 1-3 queued, 4 in flight, 5-9 queued; other: seq 1 queued. */
+      const fill = (): StoredMessage[] => {
+        const msgs = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((seq) => message(`q/${seq}`, { payload: Buffer.alloc(seq * 10, seq) }));
+        store.putSession(session('c'));
+        for (const m of msgs) {
+          const seq = Number(m.topic.slice(2));
+          store.putDelivery('c', delivery(seq, m, seq === 4 ? { packetId: 77 } : seq === 7 ? { subscriptionIdentifiers: [3] } : {}));
+        }
+        store.putDelivery('other', delivery(1, msgs[0]!));
+        return msgs;
+      };
+
+      test('load leaves queued deliveries in the store and counts them: count, payload bytes, last seq', async () => {
+        const msgs = fill();
+        await flushed();
+        for (const state of [await store.load({ leaveQueued: true }), await reopen().then(() => store.load({ leaveQueued: true }))]) {
+          assert.deepEqual([...state.deliveries], [['c', [delivery(4, msgs[3]!, { packetId: 77 })]]]);
+          assert.deepEqual(
+            [...state.backlog].sort(([a], [b]) => compare(a, b)),
+            [
+              ['c', { count: 8, bytes: (45 - 4) * 10, lastSeq: 9 }],
+              ['other', { count: 1, bytes: 10, lastSeq: 1 }],
+            ],
+          );
+        }
+        // Without leaveQueued: everything, as before.
+        assert.equal((await store.load()).deliveries.get('c')!.length, 9);
+        assert.equal((await store.load()).backlog.size, 0);
+      });
+
+      test('readQueued pages through queued deliveries in seq order, skipping in-flight ones', async () => {
+        const msgs = fill();
+        await flushed();
+        const seqs = (page: StoredDelivery[]) => page.map((d) => d.seq);
+        assert.deepEqual(seqs(store.readQueued('c', 0, 2)), [1, 2]);
+        assert.deepEqual(seqs(store.readQueued('c', 2, 3)), [3, 5, 6]);
+        assert.deepEqual(store.readQueued('c', 6, 100), [delivery(7, msgs[6]!, { subscriptionIdentifiers: [3] }), delivery(8, msgs[7]!), delivery(9, msgs[8]!)]);
+        assert.deepEqual(store.readQueued('c', 9, 100), []);
+        assert.deepEqual(store.readQueued('nobody', 0, 100), []);
+        assert.deepEqual(store.readQueued('c', 0, 0), []);
+      });
+
+      test('readQueued sees changes not yet flushed, and wraps each message once per page', async () => {
+        const shared = message('shared', { properties: { contentType: 'x' }, expiresAt: 1_900_000_000_000 });
+        store.putDelivery('c', delivery(1, shared));
+        store.putDelivery('c', delivery(2, shared, { qos: 0 }));
+        store.putDelivery('c', delivery(3, message('own')));
+        store.deleteDelivery('c', 3);
+        const wrapped: StoredMessage[] = [];
+        const page = store.readQueued('c', 0, 10, (m) => {
+          const copy = { ...m };
+          wrapped.push(copy);
+          return copy;
+        });
+        assert.deepEqual(page.map((d) => [d.seq, d.qos]), [[1, 1], [2, 0]]);
+        assert.equal(wrapped.length, 1);
+        assert.equal(page[0]!.message, wrapped[0]);
+        assert.equal(page[1]!.message, wrapped[0]);
+        assert.deepEqual(wrapped[0], shared);
+      });
     });
 
     describe('flush()', () => {
