@@ -25,6 +25,7 @@ export interface CliLimits {
   queueFullPolicy?: 'drop-new' | 'drop-oldest' | 'disconnect';
   maxInflight?: number;
   maximumPacketSize?: number;
+  queueWindow?: number;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +54,8 @@ Options:
   --max-queued-messages <n>  messages kept per session while offline or behind (100000)
   --max-queued-bytes <n>     payload bytes kept per session (268435456)
   --queue-full <policy>      drop-new (default), drop-oldest or disconnect
+  --queue-window <n>         queued messages of an online persistent session held in
+                             memory; the rest wait in the store (1000)
   --max-inflight <n>         outgoing QoS 1/2 messages in flight per client (100)
   --max-packet-size <n>      largest packet accepted, in bytes (protocol maximum)
   -h, --help          print this help
@@ -116,6 +119,9 @@ export function parseFlags(argv: string[]): CliConfig {
         break;
       case '--max-queued-bytes':
         config.limits.maxQueuedBytes = parseCount(name, value(), 1);
+        break;
+      case '--queue-window':
+        config.limits.queueWindow = parseCount(name, value(), 1);
         break;
       case '--max-inflight':
         config.limits.maxInflight = parseCount(name, value(), 1, 65535);
