@@ -73,14 +73,17 @@ const rssBefore = process.memoryUsage().rss;
 const opened = performance.now();
 const store = SqliteStore.open({ path });
 const started = performance.now();
-const state = await store.load();
+// As the broker loads it: queued deliveries stay in the store, counted per session.
+const state = await store.load({ leaveQueued: true });
 const loadMs = performance.now() - started;
 const rssAfter = process.memoryUsage().rss;
 let deliveries = 0;
 for (const list of state.deliveries.values()) deliveries += list.length;
+let queued = 0;
+for (const backlog of state.backlog.values()) queued += backlog.count;
 console.log(
   `open ${(started - opened).toFixed(0)} ms, load ${loadMs.toFixed(0)} ms: ${state.retained.length} retained, ` +
-    `${state.sessions.length} sessions, ${deliveries} deliveries; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} ` +
+    `${state.sessions.length} sessions, ${deliveries} in-flight deliveries, ${queued} queued left in the store; RSS ${mb(rssBefore)} -> ${mb(rssAfter)} ` +
     `(heap used ${mb(process.memoryUsage().heapUsed)})`,
 );
 await store.close();
