@@ -38,6 +38,11 @@ export interface PendingWill {
 
 type ClientState = 'connecting' | 'connected' | 'closed';
 
+/** Packets at least this large are written on their own rather than copied into a turn's buffer. */
+const DIRECT_WRITE_BYTES = 16 * 1024;
+/** Gathered packets are written once they reach this size, without waiting for the turn's end. */
+const FLUSH_BYTES = 64 * 1024;
+
 export class Client {
   readonly decoder: PacketDecoder;
   state: ClientState = 'connecting';
@@ -63,6 +68,9 @@ export class Client {
   auth: AuthState | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Packets written in this event-loop turn, sent as one buffer by uncork() (see write()). */
+  private pending: Buffer[] | undefined;
+  private pendingBytes = 0;
   private pausedBy = 0;
   /** Bytes received but not yet decoded because reading was paused mid-chunk. */
   private heldInput: Buffer | undefined;
@@ -215,17 +223,36 @@ export class Client {
     }
     if (!this.corked) {
       this.corked = true;
-      this.conn.cork();
       this.broker.scheduleUncork(this);
     }
-    this.conn.write(bytes);
+    // A turn's packets are gathered here and leave in one write: a stream write per packet (even
+    // corked, then one writev) cost a fifth of the broker's CPU on small QoS 1 messages. Large
+    // packets are not copied: what is gathered goes first, then they are written as they are.
+    if (bytes.length >= DIRECT_WRITE_BYTES) {
+      this.flushPending();
+      this.conn.write(bytes);
+      return;
+    }
+    (this.pending ??= []).push(bytes);
+    // Handed to the socket in pieces: the socket's own buffer is what canSend() bounds, and a
+    // write it cannot take at once is what makes it emit 'drain', which resumes the session.
+    if ((this.pendingBytes += bytes.length) >= FLUSH_BYTES) this.flushPending();
   }
 
   /** Called once per event-loop turn by the broker for every client written to in that turn. */
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    this.conn.uncork();
+    this.flushPending();
+  }
+
+  private flushPending(): void {
+    const pending = this.pending;
+    if (pending === undefined || pending.length === 0) return;
+    this.conn.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));
+    // Not kept for the next turn: an idle connection should not hold an array.
+    this.pending = undefined;
+    this.pendingBytes = 0;
   }
 
   /**

@@ -156,3 +156,29 @@ describe('MQTT 3.1.1 retained messages', () => {
     await end(sub);
   });
 });
+
+describe('MQTT 3.1.1 retained messages beyond the write buffer', () => {
+  let b: TestBroker;
+  before(async () => {
+    // A small write buffer: the matches of one subscription are many times what may be buffered.
+    b = await startBroker({ maxBufferedBytes: 16 * 1024 });
+  });
+  after(async () => {
+    await b.close();
+  });
+
+  for (const qos of [0, 1] as const) {
+    test(`[MQTT-3.3.1-6] (3.1.1) every one of 3,000 retained matches arrives at QoS ${qos}, though they fill the write buffer many times over`, async () => {
+      const pub = await connect(b.url);
+      const payload = Buffer.alloc(100, 'r');
+      for (let i = 0; i < 3000; i++) pub.publish(`many${qos}/${i}`, payload, { qos: 0, retain: true });
+      await publish(pub, `many${qos}/last`, payload, { qos: 1, retain: true });
+      const sub = await connect(b.url);
+      const inbox = new Inbox(sub);
+      await subscribe(sub, `many${qos}/#`, { qos });
+      const got = await inbox.waitFor(3001, 15_000);
+      assert.equal(new Set(got.map((m) => m.topic)).size, 3001);
+      await end(pub, sub);
+    });
+  }
+});
