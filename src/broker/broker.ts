@@ -15,6 +15,7 @@ import { DurableGate } from './durable-gate.js';
 import type { BrokerHooks } from './hooks.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { createLogger, type Logger } from './logger.js';
+import { RetainedFeed } from './retained-feed.js';
 import { Message, minQoS } from './message.js';
 import { resolveCapabilities, type BrokerOptions, type Capabilities } from './options.js';
 import { NEVER_EXPIRES, Session, type Delivery } from './session.js';
@@ -273,6 +274,15 @@ export class Broker {
   deliverRetained(session: Session, subscription: StoredSubscription): void {
     const now = Date.now();
     const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
+    if (!session.persistent) {
+      // Sent as the window allows, from one list of the matches (retained-feed.ts).
+      const matches: Message[] = [];
+      this.retained.match(subscription.topicFilter, (_topic, message) => {
+        if (!message.isExpired(now)) matches.push(message);
+      });
+      session.feedRetained(new RetainedFeed(matches, subscription.qos, ids));
+      return;
+    }
     this.retained.match(subscription.topicFilter, (_topic, message) => {
       if (message.isExpired(now)) return;
       session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);

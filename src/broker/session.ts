@@ -12,7 +12,8 @@
 import type { QoS } from '../protocol/packets.js';
 import type { StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredSubscription } from '../store/store.js';
 import { Deque } from './deque.js';
-import { Message } from './message.js';
+import { Message, minQoS } from './message.js';
+import { RetainedFeed } from './retained-feed.js';
 import type { Client } from './client.js';
 import type { Broker } from './broker.js';
 import type { SharedGroup } from './shared-group.js';
@@ -39,8 +40,11 @@ export class Session {
   readonly subscriptions = new Map<string, StoredSubscription>();
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
   readonly inflight = new Map<number, Delivery>();
-  /** Queued deliveries in memory, oldest first; with paging, the head of the whole queue. */
-  readonly queue = new Deque<Delivery>();
+  /**
+   * Queued deliveries in memory, oldest first; with paging, the head of the whole queue. A
+   * RetainedFeed entry stands for the retained messages of a new subscription (retained-feed.ts).
+   */
+  readonly queue = new Deque<Delivery | RetainedFeed>();
   /** Queued deliveries after those in `queue`, kept only in the store (paged queues). */
   backlog = 0;
   private backlogBytes = 0;
@@ -154,14 +158,14 @@ export class Session {
       taken.push(delivery);
     }
     if (this.queue.length > 0) {
-      const kept: Delivery[] = [];
+      const kept: (Delivery | RetainedFeed)[] = [];
       for (let d = this.dequeue(); d !== undefined; d = this.dequeue()) {
-        if (d.group !== undefined && d.qos > 0) taken.push(d);
+        if (!(d instanceof RetainedFeed) && d.group !== undefined && d.qos > 0) taken.push(d);
         else kept.push(d);
       }
       for (const d of kept) {
         this.queue.push(d);
-        this.queuedBytes += d.message.payload.length;
+        if (!(d instanceof RetainedFeed)) this.queuedBytes += d.message.payload.length;
       }
     }
     // The backlog stays: which group a delivery came through is not stored (nor kept across
@@ -180,6 +184,27 @@ export class Session {
       if (this.queue.length <= refillAt && this.backlog > 0) this.refill();
       const next = this.queue.peek();
       if (next === undefined) break;
+      if (next instanceof RetainedFeed) {
+        const message = next.messages[next.index];
+        if (message === undefined) {
+          this.queue.shift();
+          continue;
+        }
+        if (message.expiresAt !== undefined && message.isExpired(Date.now())) {
+          next.index++;
+          continue;
+        }
+        const qos = minQoS(message.qos, next.qos);
+        if (!client.canSend(qos, this.inflight.size)) break;
+        next.index++;
+        // [MQTT-3.3.1-8] (v3.1.1) sent because of a new subscription: retain flag set.
+        if (qos === 0) client.writePublish(message, 0, true, 0, false, next.subscriptionIds);
+        else this.sendTracked(client, this.newDelivery(message, qos, true, next.subscriptionIds, undefined));
+        // A retained message lives on: it must not keep the bytes made for this client.
+        message.dropEncodings();
+        sent = true;
+        continue;
+      }
       // The clock is read only for messages that can expire (5.0 message expiry).
       if (next.message.expiresAt !== undefined && next.message.isExpired(Date.now())) {
         this.dropQueued();
@@ -192,6 +217,17 @@ export class Session {
       sent = true;
     }
     if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queuedCount);
+  }
+
+  /**
+   * Queues the retained messages of a new subscription as one feed, behind what is already
+   * queued, and starts sending. Only for a session whose queue is not kept in the store: a
+   * persistent session queues them one by one, so they survive a restart like the rest.
+   */
+  feedRetained(feed: RetainedFeed): void {
+    if (feed.remaining === 0) return;
+    this.queue.push(feed);
+    this.drain();
   }
 
   /** [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1) and PUBREL. */
@@ -321,7 +357,7 @@ export class Session {
         this.countDrop(message);
         return;
       }
-      this.countDrop(oldest.message);
+      this.countDrop(oldest);
     }
     this.queuedBytes += size;
     if (this.backlog > 0 || this.queue.length >= this.windowSize()) {
@@ -377,19 +413,25 @@ export class Session {
     }
   }
 
-  private dequeue(): Delivery | undefined {
+  private dequeue(): Delivery | RetainedFeed | undefined {
     const delivery = this.queue.shift();
     if (delivery === undefined) return undefined;
-    this.queuedBytes -= delivery.message.payload.length;
+    if (!(delivery instanceof RetainedFeed)) this.queuedBytes -= delivery.message.payload.length;
     return delivery;
   }
 
-  /** Removes the head of the queue for good (expired, or pushed out by a full queue). */
-  private dropQueued(): Delivery | undefined {
+  /** Removes the oldest queued message for good (expired, or pushed out by a full queue). */
+  private dropQueued(): Message | undefined {
     if (this.queue.length === 0 && this.backlog > 0) this.refill();
-    const delivery = this.dequeue();
+    const head = this.queue.peek();
+    if (head instanceof RetainedFeed) {
+      const message = head.messages[head.index++];
+      if (head.remaining <= 0) this.queue.shift();
+      return message ?? this.dropQueued();
+    }
+    const delivery = this.dequeue() as Delivery | undefined;
     if (delivery !== undefined && this.persistent && delivery.qos > 0) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
-    return delivery;
+    return delivery?.message;
   }
 
   private countDrop(message: Message): void {
