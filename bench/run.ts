@@ -211,7 +211,7 @@ async function main(): Promise<number> {
   const jsonl = join(outDir, `results-${stamp}.jsonl`);
   const tmpDir = mkdtempSync(join(tmpdir(), 'midge-bench-'));
   options.dataRoot = resolve(options.dataRoot);
-  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: 100, maxQueued: 1_000_000, dataRoot: options.dataRoot };
+  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: options.sizes.maxInflight, maxQueued: 1_000_000, dataRoot: options.dataRoot };
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
 
   const usesData = options.brokers.some((b) => b !== 'midge' && isMidge(b));

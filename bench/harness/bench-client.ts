@@ -199,6 +199,13 @@ export class BenchClient {
     this.outLength = o + 4;
   }
 
+  /**
+   * Most QoS 1/2 PUBLISH packets in one input chunk. Acks go out after each chunk, so the broker
+   * had at least this many unacknowledged at once: checks it keeps to its in-flight window.
+   */
+  maxUnackedSeen = 0;
+  private chunkTracked = 0;
+
   flush(): void {
     if (this.outLength === 0 || this.socket.destroyed) return;
     const bytes = this.out.subarray(0, this.outLength);
@@ -209,8 +216,10 @@ export class BenchClient {
 
   private onData(chunk: Buffer): void {
     this.chunkUs = this.clock.nowUs();
+    this.chunkTracked = 0;
     try {
       this.decoder.decode(chunk, this.onPacket);
+      if (this.chunkTracked > this.maxUnackedSeen) this.maxUnackedSeen = this.chunkTracked;
     } catch (err) {
       this.error ??= `${this.clientId}: cannot decode input: ${(err as Error).message}`;
       this.socket.destroy();
@@ -224,6 +233,7 @@ export class BenchClient {
   private readonly onPacket = (packet: Packet): void => {
     switch (packet.type) {
       case 3:
+        if (packet.qos > 0) this.chunkTracked++;
         if (this.subscriber !== undefined) this.subscriber.onPublish(packet, this.chunkUs);
         else this.error ??= `${this.clientId}: unexpected PUBLISH on ${packet.topic}`;
         if (packet.qos === 1) this.queueAck(PUBACK, packet.packetId!);

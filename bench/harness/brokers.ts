@@ -39,7 +39,7 @@ export interface BrokerOptions {
   tmpDir: string;
   /** Run Midge under `node --cpu-prof`, writing profiles here. */
   profileDir?: string;
-  /** Mosquitto's max_inflight_messages (Midge's default window is 100). */
+  /** Midge's --max-inflight and Mosquitto's max_inflight_messages (--max-inflight of the bench). */
   maxInflight: number;
   /** Mosquitto's max_queued_messages: large enough for every scenario. */
   maxQueued: number;
@@ -201,7 +201,7 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
         : ['--data-dir', dataDir!, ...(name === 'midge-fsync' ? ['--durability', 'fsync'] : [])];
       return {
         file: process.execPath,
-        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', ...store, '--log-level', 'warn'],
+        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', ...store, '--max-inflight', String(options.maxInflight), '--log-level', 'warn'],
       };
     }
     case 'aedes':

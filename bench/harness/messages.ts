@@ -146,6 +146,6 @@ export type WorkerReply =
   | ({ op: 'result' } & FlowCounts)
   | { op: 'connected'; firstStartUs: number; lastConnackUs: number; connected: number; failed: number; histogram: Uint32Array; latencyMaxUs: number; threadCpuPct: number; errors: string[] }
   | { op: 'retained-loaded'; loadMs: number; acked: number; errors: string[] }
-  | ({ op: 'retained-result'; allMs: number; firstMs: number } & FlowCounts)
+  | ({ op: 'retained-result'; allMs: number; firstMs: number; maxUnacked: number } & FlowCounts)
   | { op: 'clean' }
   | { op: 'error'; message: string };

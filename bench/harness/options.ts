@@ -20,6 +20,8 @@ export interface Sizes {
   retained: number;
   /** Unacked QoS 1/2 messages per publisher. */
   window: number;
+  /** The brokers' in-flight window towards each subscriber (Midge --max-inflight, Mosquitto max_inflight_messages). */
+  maxInflight: number;
   /** Fan-out: messages the publisher may be ahead of its pacing subscriber. */
   fanOutWindow: number;
   /** QoS 0 max-rate publishers: messages each may be ahead of its subscriber (0: no limit). */
@@ -67,6 +69,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --connections N      connections scenario: idle clients (10000)
   --retained N         retained scenarios: retained topics (50000)
   --window N           unacked QoS 1/2 messages per publisher (20)
+  --max-inflight N     the brokers' in-flight window per subscriber: Midge --max-inflight,
+                       Mosquitto max_inflight_messages; Aedes has no such setting (100)
   --fanout-window N    fan-out: messages the publisher may run ahead of the slowest subscriber (1000)
   --qos0-ahead N       QoS 0 max-rate: messages a publisher may run ahead of its subscriber,
                        on top of socket backpressure; 0 = socket backpressure only (100)
@@ -92,6 +96,7 @@ const FULL: Sizes = {
   connections: 10_000,
   retained: 50_000,
   window: 20,
+  maxInflight: 100,
   fanOutWindow: 1000,
   qos0Ahead: 100,
   payload: 64,
@@ -117,6 +122,7 @@ const SIZE_FLAGS: Record<string, keyof Sizes> = {
   connections: 'connections',
   retained: 'retained',
   window: 'window',
+  'max-inflight': 'maxInflight',
   'fanout-window': 'fanOutWindow',
   'qos0-ahead': 'qos0Ahead',
   payload: 'payload',

@@ -113,6 +113,8 @@ function notes(s: Summary): string {
   const e = s.extra;
   if (e.kbPerConnection !== undefined) parts.push(`${fmt(e.kbPerConnection, 1)} KiB/conn, ${fmt(e.failed)} failed`);
   if (e.loadMs !== undefined) parts.push(`load ${fmt(e.loadMs / 1000, 2)} s (${fmt(e.loadPerSec)}/s), first ${ms(e.firstMs)} ms, all ${ms(e.allMs)} ms`);
+  // QoS 1: the most messages the broker had unacknowledged at once (window 100 configured for all).
+  if (e.maxUnacked !== undefined && e.maxUnacked > 0) parts.push(`max unacked ${fmt(e.maxUnacked)}`);
   if (s.unacked > 0) parts.push(`${s.unacked} never acked`);
   if (s.unexpected > 0) parts.push(`${s.unexpected} unexpected`);
   if (s.genThreadMaxPct > 90) parts.push('a generator thread was saturated');

@@ -238,7 +238,7 @@ async function runRetained(ctx: RunContext, scenario: Scenario, broker: RunningB
   applyLatency(m, histogram);
   applyCpu(m, a, b, 0);
   m.cpuPerMillion = r.unique > 0 ? (m.brokerCpuS / r.unique) * 1e6 : NaN;
-  m.extra = { loadMs: loaded.loadMs, loadPerSec: count / (loaded.loadMs / 1000), firstMs: r.firstMs, allMs: r.allMs };
+  m.extra = { loadMs: loaded.loadMs, loadPerSec: count / (loaded.loadMs / 1000), firstMs: r.firstMs, allMs: r.allMs, maxUnacked: r.maxUnacked };
   for (const e of loaded.errors) if (m.errors.length < 10) m.errors.push(e);
   return m;
 }

@@ -334,7 +334,13 @@ async function retainedSubscribe(request: RetainedSubscribeRequest): Promise<Wor
   elu = performance.eventLoopUtilization(eluStart).utilization;
   threadCpuPct = ((threadCpuSeconds() - cpuStart) / ((clock.nowUs() - origin) / 1e6)) * 100;
   const counts = tallyFlow(sent, [subscriber], []);
-  return { op: 'retained-result', allMs: (subscriber.lastReceiveUs - origin) / 1000, firstMs: (subscriber.firstReceiveUs - origin) / 1000, ...counts };
+  return {
+    op: 'retained-result',
+    allMs: (subscriber.lastReceiveUs - origin) / 1000,
+    firstMs: (subscriber.firstReceiveUs - origin) / 1000,
+    maxUnacked: subscriber.client.maxUnackedSeen,
+    ...counts,
+  };
 }
 
 async function teardown(): Promise<WorkerReply> {
