@@ -95,7 +95,7 @@ export class Broker {
       for (const delivery of state.deliveries.get(session.clientId) ?? []) session.restore(delivery as Delivery);
       const backlog = state.backlog.get(session.clientId);
       if (backlog !== undefined) session.restoreBacklog(backlog);
-      for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.incomingQos2.add(packetId);
+      for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.addIncomingQos2(packetId);
       this.scheduleExpiry(session, now);
     }
     for (const stored of state.wills) {
@@ -216,7 +216,7 @@ export class Broker {
   /** Adds or replaces a subscription; true when one existed for the filter. */
   subscribe(session: Session, subscription: StoredSubscription): boolean {
     const existed = session.subscriptions.has(subscription.topicFilter);
-    session.subscriptions.set(subscription.topicFilter, subscription);
+    session.setSubscription(subscription);
     const shared = parseSharedFilter(subscription.topicFilter);
     if (shared) {
       const key = shared.group;

@@ -28,6 +28,25 @@ export interface Delivery extends StoredDelivery {
 
 export const NEVER_EXPIRES = 0xffffffff;
 
+/**
+ * An empty Map or Set shared by every session that has not written to that collection yet: three
+ * empty hash tables per session cost about half a kilobyte per idle connection. Writing to the
+ * shared one throws, so a write that skipped the session's own-copy step cannot go unnoticed.
+ */
+class EmptyMap<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new Error('write to the shared empty map');
+  }
+}
+class EmptySet<T> extends Set<T> {
+  override add(): this {
+    throw new Error('write to the shared empty set');
+  }
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const EMPTY_MAP: Map<any, any> = new EmptyMap();
+const EMPTY_SET: Set<number> = new EmptySet();
+
 /** Fewest backlog deliveries read at once from the store. */
 const MIN_PAGE = 64;
 
@@ -37,9 +56,10 @@ export class Session {
   /** Seconds the session outlives its connection; 0 = ends with it, 0xFFFFFFFF = never. */
   expiryInterval: number;
   protocolVersion: 3 | 4 | 5;
-  readonly subscriptions = new Map<string, StoredSubscription>();
+  /** Shared empty collections until first written (see EmptyMap): most sessions never fill all three. */
+  subscriptions: Map<string, StoredSubscription> = EMPTY_MAP;
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
-  readonly inflight = new Map<number, Delivery>();
+  inflight: Map<number, Delivery> = EMPTY_MAP;
   /**
    * Queued deliveries in memory, oldest first; with paging, the head of the whole queue. A
    * RetainedFeed entry stands for the retained messages of a new subscription (retained-feed.ts).
@@ -53,7 +73,7 @@ export class Session {
   /** The seq of the newest delivery that entered `queue`: the backlog starts after it. */
   private lastQueuedSeq = 0;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
-  readonly incomingQos2 = new Set<number>();
+  incomingQos2: Set<number> = EMPTY_SET;
   expiryTimer: NodeJS.Timeout | undefined;
   disconnectedAt: number | undefined;
   /** A record of this session is in the store (so ending it must delete the record). */
@@ -111,7 +131,7 @@ export class Session {
   restore(delivery: Delivery): void {
     if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1;
     if (delivery.packetId !== undefined) {
-      this.inflight.set(delivery.packetId, delivery);
+      this.ownInflight().set(delivery.packetId, delivery);
       if (delivery.packetId >= this.nextPacketId) this.nextPacketId = (delivery.packetId % 65535) + 1;
     } else {
       this.queue.push(delivery);
@@ -282,13 +302,13 @@ export class Session {
     this.releasePublishers();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.inflight.clear();
+    this.inflight = EMPTY_MAP;
     this.queue.clear();
     this.backlog = 0;
     this.backlogBytes = 0;
     this.queuedBytes = 0;
-    this.incomingQos2.clear();
-    this.subscriptions.clear();
+    this.incomingQos2 = EMPTY_SET;
+    this.subscriptions = EMPTY_MAP;
   }
 
   private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): Delivery {
@@ -300,7 +320,7 @@ export class Session {
   private sendTracked(client: Client, delivery: Delivery): void {
     const packetId = this.allocatePacketId();
     delivery.packetId = packetId;
-    this.inflight.set(packetId, delivery);
+    this.ownInflight().set(packetId, delivery);
     if (this.persistent) {
       delivery.message.own();
       this.broker.store.putDelivery(this.clientId, delivery);
@@ -442,6 +462,22 @@ export class Session {
       this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queuedCount });
     }
     if (this.queuedCount < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
+  }
+
+  private ownInflight(): Map<number, Delivery> {
+    return this.inflight === EMPTY_MAP ? (this.inflight = new Map()) : this.inflight;
+  }
+
+  /** Records a subscription (replacing one with the same filter). */
+  setSubscription(subscription: StoredSubscription): void {
+    if (this.subscriptions === EMPTY_MAP) this.subscriptions = new Map();
+    this.subscriptions.set(subscription.topicFilter, subscription);
+  }
+
+  /** Records an incoming QoS 2 packet id awaiting its PUBREL. */
+  addIncomingQos2(packetId: number): void {
+    if (this.incomingQos2 === EMPTY_SET) this.incomingQos2 = new Set();
+    this.incomingQos2.add(packetId);
   }
 
   private allocatePacketId(): number {

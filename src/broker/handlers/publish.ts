@@ -102,7 +102,7 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
     client.inboundUnacked++;
     const matched = broker.publish(newMessage(topic, packet, properties, client.clientId), client);
     if (v5 && matched === 0) reasonCode = ReasonCode.NoMatchingSubscribers;
-    session.incomingQos2.add(packetId);
+    session.addIncomingQos2(packetId);
     if (session.persistent) broker.store.putIncomingQos2(session.clientId, packetId);
   }
   broker.acknowledgeWhenDurable(client, { type: 5, packetId, reasonCode });
