@@ -83,7 +83,7 @@ export class Session {
   /** Publishers held back while this session's consumer catches up (created when first needed). */
   backpressure: Backpressure | undefined;
   /** QoS 2 deliveries waiting for their packet id to be durable before they are written. */
-  private held: Delivery[] = [];
+  private held: Delivery[] | undefined;
   private heldScheduled = false;
   /** Made on first use: a closure per session would cost every idle session ~300 bytes. */
   private releaseHeldCallback: (() => void) | undefined;
@@ -327,7 +327,7 @@ export class Session {
       if (delivery.qos === 2 && this.broker.store.flush() !== undefined) {
         // Exactly once across a crash: a QoS 2 PUBLISH leaves only once its packet id is
         // durable, so a restarted broker resends it with the same id, never under a new one.
-        this.held.push(delivery);
+        (this.held ??= []).push(delivery);
         if (!this.heldScheduled) {
           this.heldScheduled = true;
           this.broker.whenDurable((this.releaseHeldCallback ??= () => this.releaseHeld()));
@@ -340,8 +340,8 @@ export class Session {
 
   private releaseHeld(): void {
     this.heldScheduled = false;
-    const held = this.held;
-    this.held = [];
+    const held = this.held ?? [];
+    this.held = undefined;
     const client = this.client;
     if (client === undefined) return;
     for (const delivery of held) {

@@ -42,8 +42,11 @@ export class PacketDecoder {
   maximumPacketSize: number;
 
   private readonly reader = new ByteReader();
-  /** A fixed header split across chunks: its first bytes (never more than five). */
-  private readonly head = Buffer.alloc(5);
+  /**
+   * A fixed header split across chunks: its first bytes (never more than five). Made when first
+   * needed: a Buffer of its own per connection costs ~180 bytes, and headers rarely split.
+   */
+  private head: Buffer | undefined;
   private headLength = 0;
   /** A packet split across chunks, header included, and how much of it has arrived. */
   private pending: Buffer | null = null;
@@ -96,7 +99,7 @@ export class PacketDecoder {
     while (pos < length) {
       const remaining = this.readHeader(chunk, pos, length);
       if (remaining < 0) {
-        chunk.copy(this.head, 0, pos, length);
+        chunk.copy((this.head ??= Buffer.alloc(5)), 0, pos, length);
         this.headLength = length - pos;
         return undefined;
       }
@@ -171,7 +174,7 @@ export class PacketDecoder {
   private completePending(chunk: Buffer): number {
     let pos = 0;
     if (this.pending === null) {
-      const head = this.head;
+      const head = (this.head ??= Buffer.alloc(5));
       while (this.headLength < 5 && pos < chunk.length) {
         const byte = chunk[pos++];
         head[this.headLength++] = byte;
