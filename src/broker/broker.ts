@@ -8,7 +8,7 @@ import { SubscriptionTree } from '../topics/subscription-tree.js';
 import { TopicIndex } from '../topics/topic-index.js';
 import { parseSharedFilter } from '../topics/validate.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Store, StoredMessage, StoredSubscription } from '../store/store.js';
+import type { Store, StoredSubscription } from '../store/store.js';
 import { Client, type PendingWill } from './client.js';
 import type { Connection } from './connection.js';
 import { DurableGate } from './durable-gate.js';
@@ -71,16 +71,10 @@ export class Broker {
 
   /** Restores retained messages and persistent sessions from the store. */
   async start(): Promise<void> {
-    // A message queued for many sessions is loaded once and shared again, as it was stored.
-    const messages = new Map<StoredMessage, Message>();
-    const messageFor = (stored: StoredMessage): Message => {
-      let message = messages.get(stored);
-      if (message === undefined) messages.set(stored, (message = Message.fromStored(stored)));
-      return message;
-    };
     // Queued messages stay in a store that pages them: sessions read them when they are due.
-    const state = await this.store.load({ leaveQueued: this.store.pagesQueues, wrapMessage: messageFor });
-    messages.clear();
+    // The store wraps each stored message once, so a message queued for many sessions is
+    // shared again, as it was stored.
+    const state = await this.store.load({ leaveQueued: this.store.pagesQueues, wrapMessage: Message.fromStored });
     const now = Date.now();
     for (const stored of state.retained) {
       const message = Message.fromStored(stored);

@@ -10,7 +10,7 @@
 // offline session keeps no message in memory at all, an online one at most its window.
 
 import type { QoS } from '../protocol/packets.js';
-import type { StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredSubscription } from '../store/store.js';
+import type { StoredBacklog, StoredDelivery, StoredSession, StoredSubscription } from '../store/store.js';
 import { Deque } from './deque.js';
 import { Message, minQoS } from './message.js';
 import { RetainedFeed } from './retained-feed.js';
@@ -409,13 +409,8 @@ export class Session {
     const window = this.windowSize();
     // At least a small page, so an offline session dropping its oldest does not read one row a time.
     const limit = Math.min(this.backlog, Math.max(MIN_PAGE, (window === Infinity ? this.backlog : window) - this.queue.length));
-    const shared = new Map<StoredMessage, Message>();
-    const wrap = (stored: StoredMessage): Message => {
-      let message = shared.get(stored);
-      if (message === undefined) shared.set(stored, (message = Message.fromStored(stored)));
-      return message;
-    };
-    const page = this.broker.store.readQueued(this.clientId, this.lastQueuedSeq, limit, wrap);
+    // The store wraps each message of the page once: deliveries of one message share it.
+    const page = this.broker.store.readQueued(this.clientId, this.lastQueuedSeq, limit, Message.fromStored);
     for (const stored of page) {
       const delivery = stored as Delivery;
       this.queue.push(delivery);

@@ -8,6 +8,8 @@ export class Program {
   readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
   private buffer = '';
+  /** Exited and its output fully read. */
+  private closed = false;
 
   constructor(
     readonly child: ChildProcess,
@@ -19,9 +21,12 @@ export class Program {
     child.stderr?.on('data', (text: string) => {
       if (process.env.MIDGE_LOG === '1') process.stderr.write(`[${name}] ${text}`);
     });
-    this.exited = new Promise((resolve) => child.on('exit', (code) => {
+    // 'close', not 'exit': at 'exit' the last output may still be unread in the pipe (a
+    // mosquitto_sub -C 3 could look as if it had printed two lines).
+    this.exited = new Promise((resolve) => child.on('close', (code) => {
       if (this.buffer.length > 0) this.lines.push(this.buffer);
       this.buffer = '';
+      this.closed = true;
       this.wake();
       resolve(code);
     }));
@@ -38,7 +43,7 @@ export class Program {
     await withTimeout(
       new Promise<void>((resolve) => {
         const check = (): void => {
-          if (found() !== undefined || this.child.exitCode !== null) resolve();
+          if (found() !== undefined || this.closed) resolve();
           else this.waiters.push(check);
         };
         check();
