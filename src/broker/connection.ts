@@ -6,9 +6,8 @@ export interface Connection {
   readonly remotePort?: number;
   /** Bytes written and not yet handed to the operating system; bounds slow consumers. */
   readonly writableLength: number;
+  /** The client gathers an event-loop turn's packets and writes them at once (Client.write). */
   write(bytes: Buffer): boolean;
-  cork(): void;
-  uncork(): void;
   /** Stop and restart delivering 'data' (backpressure towards a fast publisher). */
   pause(): unknown;
   resume(): unknown;

@@ -18,10 +18,9 @@ const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 /** Above this many unsent bytes the broker treats the connection as congested. */
 const DRAIN_THRESHOLD = 64 * 1024;
 
-/** A WebSocket seen as a Connection: one frame per corked batch of packets. */
+/** A WebSocket seen as a Connection: one frame per write (the client writes a turn's packets at once). */
 class WebSocketConnection extends EventEmitter implements Connection {
   readonly remoteAddress: string | undefined;
-  private corked: Buffer[] | undefined;
   private waitingDrain = false;
 
   constructor(private readonly ws: WebSocket, remoteAddress: string | undefined) {
@@ -45,23 +44,8 @@ class WebSocketConnection extends EventEmitter implements Connection {
   }
 
   write(bytes: Buffer): boolean {
-    if (this.corked !== undefined) {
-      this.corked.push(bytes);
-      return true;
-    }
     this.sendFrame(bytes);
     return this.ws.bufferedAmount < DRAIN_THRESHOLD;
-  }
-
-  cork(): void {
-    this.corked ??= [];
-  }
-
-  uncork(): void {
-    const pending = this.corked;
-    this.corked = undefined;
-    if (pending === undefined || pending.length === 0) return;
-    this.sendFrame(pending.length === 1 ? pending[0] : Buffer.concat(pending));
   }
 
   pause(): void {
@@ -73,7 +57,6 @@ class WebSocketConnection extends EventEmitter implements Connection {
   }
 
   end(): void {
-    this.uncork();
     this.ws.close();
   }
 

@@ -14,20 +14,9 @@ import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { connect, end } from '../helpers/mqttjs.js';
 import { until } from '../helpers/wait.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { QoS } from '../../src/protocol/packets.js';
-
-/** Small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The subscriber's side of the protocol, kept across its connections as a client would. */
 class Receiver {
@@ -90,7 +79,7 @@ describe('paged session queues under random events (SQLite store)', () => {
 
   for (const seed of process.env.SEEDS ? Array.from({ length: Number(process.env.SEEDS) }, (_, i) => i + 1) : [1, 2, 3, 4]) {
     test(`[MQTT-3.1.2-5] [MQTT-4.3.3-2] [MQTT-4.4.0-1] [MQTT-4.6.0-6] (3.1.1) seed ${seed}: every message arrives, QoS 2 exactly once, in published order per QoS`, async () => {
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       dir = mkdtempSync(join(tmpdir(), 'midge-paged-random-'));
       const options = { queueWindow: 1 + Math.floor(rnd() * 6), maxInflight: 1 + Math.floor(rnd() * 4) };
       const start = async (): Promise<TestBroker> => startBroker({ store: SqliteStore.open({ path: join(dir, 'midge.db') }), ...options });

@@ -11,6 +11,7 @@ import { connectWithInbox, end, subscribe, type Received } from '../helpers/mqtt
 import { connectSession } from '../helpers/mqttjs-session.js';
 import { WindowedPublisher, type Outbound } from '../helpers/windowed-publisher.js';
 import { until } from '../helpers/wait.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const MESSAGES = 20_000;
 const WINDOW = 100;
@@ -22,18 +23,6 @@ const Q1 = 'crash/q1';
 const Q2 = 'crash/q2';
 const COUNTER = 'crash/counter';
 const END = 'end';
-
-/** mulberry32: a small seeded generator, so a failing kill point can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Message i: even i QoS 1 on crash/q1, odd i QoS 2 on crash/q2; after every 100th, the counter (retained, QoS 1). */
 function* traffic(stop: () => boolean): Generator<Outbound> {
