@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return 1;
   }
   const listeners: { scheme: string; port: number; open: () => Promise<AddressInfo> }[] = [
-    { scheme: 'mqtt', port: config.port, open: () => broker.listen({ port: config.port, host: config.host }) },
+    { scheme: 'mqtt', port: config.port, open: () => broker.listen({ port: config.port, host: config.host, netSockets: config.netSockets }) },
   ];
   if (config.tlsPort !== undefined) {
     const port = config.tlsPort;

@@ -14,6 +14,8 @@ import type { WebSocketListenOptions } from './transport/websocket.js';
 export interface ListenOptions {
   port?: number;
   host?: string;
+  /** Serve TCP connections as net.Socket rather than from their bare handle (see transport/tcp-handle.ts). */
+  netSockets?: boolean;
 }
 
 export class MidgeBroker {
@@ -34,7 +36,7 @@ export class MidgeBroker {
 
   /** Loads the stored state (once) and accepts MQTT over TCP. Resolves with the bound address. */
   listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    return this.serve(this.servers, () => listenTcp(this.core, { port: options.port ?? 1883, host: options.host }));
+    return this.serve(this.servers, () => listenTcp(this.core, { port: options.port ?? 1883, host: options.host, netSockets: options.netSockets }));
   }
 
   /** Accepts MQTT over TLS. */

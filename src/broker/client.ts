@@ -5,11 +5,12 @@
 import { PacketDecoder } from '../protocol/decoder.js';
 import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';
+import { MAX_PACKET_SIZE } from '../protocol/fixed-header.js';
 import type { ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
 import type { AuthExchange } from '../auth/authenticator.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import type { Broker } from './broker.js';
-import type { Connection } from './connection.js';
+import { CONNECTION_OWNER, type Connection } from './connection.js';
 import type { ClientInfo } from './hooks.js';
 import type { Message } from './message.js';
 import type { Session } from './session.js';
@@ -53,8 +54,8 @@ export class Client {
   will: PendingWill | undefined;
   /** Outgoing QoS 1/2 window: the broker's limit, lowered by a 5.0 client's Receive Maximum. */
   sendQuota: number;
-  /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. */
-  maxOutgoingPacketSize = Infinity;
+  /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. (No packet is larger than the protocol's maximum, a small integer where Infinity would be a boxed number per client.) */
+  maxOutgoingPacketSize = MAX_PACKET_SIZE;
   /** 5.0 Request Problem Information: reason strings only when the client allows them. */
   problemInformation = true;
   /** 5.0 topic aliases the client set towards the broker. */
@@ -308,7 +309,7 @@ export class Client {
     }
     if (this.keepAliveTimer !== undefined && this.state === 'connected') this.keepAliveTimer.refresh();
     try {
-      const rest = this.decoder.decode(chunk, this.onPacket);
+      const rest = this.decoder.decode(chunk, onClientPacket, this);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
       this.broker.flushWrites();
     } catch (error) {
@@ -323,7 +324,7 @@ export class Client {
     }
   }
 
-  private readonly onPacket = (packet: Packet): boolean => {
+  handlePacket(packet: Packet): boolean {
     if (this.state === 'connecting') {
       if (this.auth !== undefined) {
         // Between CONNECT and CONNACK of enhanced authentication only AUTH may come.
@@ -383,7 +384,7 @@ export class Client {
     }
     // Paused by backpressure: the rest of the chunk waits (see onData).
     return !this.isClosed() && this.pausedBy === 0;
-  };
+  }
 
   private onProtocolError(error: MqttProtocolError): void {
     this.broker.stats.protocolErrors++;
@@ -432,8 +433,12 @@ export class Client {
 }
 
 /** Where a connection keeps the client it belongs to, for the shared listeners below. */
-const CLIENT = Symbol('midge.client');
+const CLIENT = CONNECTION_OWNER;
 type OwnedConnection = Connection & { [CLIENT]: Client };
+
+function onClientPacket(this: Client, packet: Packet): boolean {
+  return this.handlePacket(packet);
+}
 
 function onConnectionData(this: OwnedConnection, chunk: Buffer): void {
   this[CLIENT].onData(chunk);

@@ -1,6 +1,12 @@
 // What a transport hands the broker core for each accepted client. net.Socket, tls.TLSSocket
 // and a WebSocket stream all fit; tests use an in-memory duplex. The core never sees a socket.
 
+/**
+ * Where a connection keeps the client it serves, for listeners shared by every connection. A
+ * connection class of our own declares it, so setting it adds no property storage.
+ */
+export const CONNECTION_OWNER: unique symbol = Symbol('midge.client');
+
 export interface Connection {
   readonly remoteAddress?: string;
   readonly remotePort?: number;

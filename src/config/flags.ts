@@ -17,6 +17,8 @@ export interface CliConfig {
   tlsCert?: string;
   tlsKey?: string;
   wsPort?: number;
+  /** TCP connections as net.Socket instead of bare handles. */
+  netSockets: boolean;
 }
 
 export interface CliLimits {
@@ -51,6 +53,8 @@ Options:
   --tls-cert <file>   PEM certificate chain for TLS
   --tls-key <file>    PEM private key for TLS
   --ws-port <n>       also listen for MQTT over WebSocket
+  --net-sockets       serve TCP clients through net.Socket (more memory per
+                      connection) instead of Node's bare TCP handle
   --max-queued-messages <n>  messages kept per session while offline or behind (100000)
   --max-queued-bytes <n>     payload bytes kept per session (268435456)
   --queue-full <policy>      drop-new (default), drop-oldest or disconnect
@@ -63,7 +67,7 @@ Options:
 `;
 
 export function parseFlags(argv: string[]): CliConfig {
-  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, durability: 'os', logLevel: 'info', limits: {} };
+  const config: CliConfig = { help: false, version: false, port: 1883, host: '0.0.0.0', dataDir: './data', memory: false, durability: 'os', logLevel: 'info', limits: {}, netSockets: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -107,6 +111,9 @@ export function parseFlags(argv: string[]): CliConfig {
         break;
       case '--memory':
         config.memory = true;
+        break;
+      case '--net-sockets':
+        config.netSockets = true;
         break;
       case '--durability': {
         const durability = value();

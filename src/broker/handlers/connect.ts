@@ -10,6 +10,7 @@ import type { Client } from '../client.js';
 import { connackProperties } from '../options.js';
 import { Message } from '../message.js';
 import { NEVER_EXPIRES } from '../session.js';
+import { MAX_PACKET_SIZE } from '../../protocol/fixed-header.js';
 
 /** The 3.1.1 return code closest to a 5.0 reason code, for clients that only know 3.1.1. */
 function v3CodeFor(reasonCode: number): number {
@@ -53,7 +54,7 @@ export function handleConnect(client: Client, packet: ConnectPacket): void {
   client.protocolVersion = packet.protocolVersion;
   const props = packet.properties ?? {};
   // Known before any answer, so even a refusing CONNACK respects it ([MQTT-3.2.2-19] (v5)).
-  if (v5 && props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = props.maximumPacketSize;
+  if (v5 && props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = Math.min(props.maximumPacketSize, MAX_PACKET_SIZE);
 
   if (caps.redirect !== undefined) {
     refuseConnect(client, packet, caps.redirect.reasonCode, 'use another server', { serverReference: caps.redirect.serverReference });
@@ -149,7 +150,7 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
 
   if (v5) {
     if (props.receiveMaximum !== undefined) client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
-    if (props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = props.maximumPacketSize;
+    if (props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = Math.min(props.maximumPacketSize, MAX_PACKET_SIZE);
     if (props.requestProblemInformation === 0) client.problemInformation = false;
     if (props.topicAliasMaximum !== undefined) client.outboundAliasMaximum = props.topicAliasMaximum;
   }
