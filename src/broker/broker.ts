@@ -21,6 +21,7 @@ import { resolveCapabilities, type BrokerOptions, type Capabilities } from './op
 import { NEVER_EXPIRES, Session, type Delivery } from './session.js';
 import { SharedGroup } from './shared-group.js';
 import { BrokerStats } from './stats.js';
+import { nowTick, SWEEP_MS } from './deadlines.js';
 
 /** A subscription of one session, as the subscription tree holds it. */
 export interface SubscriptionEntry {
@@ -44,6 +45,8 @@ export class Broker {
   private readonly gate: DurableGate;
   private readonly uncorkList: Client[] = [];
   private uncorkScheduled = false;
+  /** The sweep for keep-alive and connect deadlines (deadlines.ts), running while clients may exist. */
+  private deadlineSweep: NodeJS.Timeout | undefined;
   private clientIdCounter = 0;
   private closed = false;
 
@@ -108,8 +111,18 @@ export class Broker {
     }
     this.clients.add(client);
     this.stats.connectionsAccepted++;
+    this.deadlineSweep ??= setInterval(this.sweepDeadlines, SWEEP_MS).unref();
     return client;
   }
+
+  /** Ends the clients whose connect timeout or keep alive has run out. */
+  private readonly sweepDeadlines = (): void => {
+    const now = nowTick();
+    for (const client of this.clients) {
+      const deadline = client.deadline;
+      if (deadline !== 0 && deadline <= now) client.onDeadline();
+    }
+  };
 
   assignClientId(): string {
     return `${this.caps.assignedClientIdPrefix}${process.pid.toString(36)}-${Date.now().toString(36)}-${(this.clientIdCounter++).toString(36)}`;
@@ -315,6 +328,8 @@ export class Broker {
     }
     // Delayed wills stay in the store and fire after the next start when due; a shutdown is
     // not the clients' failure, so it does not hurry them.
+    if (this.deadlineSweep !== undefined) clearInterval(this.deadlineSweep);
+    this.deadlineSweep = undefined;
     for (const { timer } of this.delayedWills.values()) clearTimeout(timer);
     this.delayedWills.clear();
     for (const session of this.sessions.values()) {

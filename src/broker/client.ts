@@ -6,6 +6,7 @@ import { PacketDecoder } from '../protocol/decoder.js';
 import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';
 import { MAX_PACKET_SIZE } from '../protocol/fixed-header.js';
+import { nowTick, ticksFor } from './deadlines.js';
 import type { ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
 import type { AuthExchange } from '../auth/authenticator.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
@@ -67,7 +68,13 @@ export class Client {
   private outboundAliases: Map<string, number> | undefined;
   private infoCache: ClientInfo | undefined;
   auth: AuthState | undefined;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
+  /**
+   * When the broker's sweep ends this client (deadlines.ts): the connect timeout until CONNECT
+   * is handled, then 1.5 × keep alive after the last packet; 0 for none.
+   */
+  deadline: number;
+  /** Ticks of silence allowed by the keep alive; 0 when keep alive is off. */
+  private keepAliveTicks = 0;
   private corked = false;
   /** Packets written in this event-loop turn, sent as one buffer by uncork() (see write()). */
   private pending: Buffer[] | undefined;
@@ -93,7 +100,7 @@ export class Client {
     conn.on('close', onConnectionClose);
     conn.on('error', onConnectionError);
     // A connection that never sends CONNECT must not hold a socket forever.
-    this.keepAliveTimer = setTimeout(onConnectTimeout, broker.caps.connectTimeoutMs, this);
+    this.deadline = nowTick() + ticksFor(broker.caps.connectTimeoutMs);
   }
 
   /** Who this client is, for hooks; built on first use (the peer address costs a system call). */
@@ -118,8 +125,15 @@ export class Client {
 
   /** Starts the keep-alive watch: [MQTT-3.1.2-24] (v3.1.1) 1.5 × keep alive without a packet ends the connection. */
   startKeepAlive(seconds: number): void {
-    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = seconds > 0 ? setTimeout(onKeepAliveExpired, seconds * 1500, this) : undefined;
+    this.keepAliveTicks = seconds > 0 ? ticksFor(seconds * 1500) : 0;
+    this.deadline = seconds > 0 ? nowTick() + this.keepAliveTicks : 0;
+  }
+
+  /** Called by the broker's sweep once the deadline has passed. */
+  onDeadline(): void {
+    this.deadline = 0;
+    if (this.state === 'connecting') this.onConnectTimeout();
+    else if (this.state === 'connected') this.onKeepAliveExpired();
   }
 
   canSend(qos: QoS, inflightCount: number): boolean {
@@ -287,8 +301,7 @@ export class Client {
     const wasConnected = this.state === 'connected';
     this.uncork();
     this.state = 'closed';
-    if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
+    this.deadline = 0;
     if (wasConnected) this.broker.clientGone(this, publishWill);
     else this.broker.clients.delete(this);
   }
@@ -307,7 +320,7 @@ export class Client {
       if (this.pausedBy === 0) setImmediate(feedHeldInput, this);
       return;
     }
-    if (this.keepAliveTimer !== undefined && this.state === 'connected') this.keepAliveTimer.refresh();
+    if (this.keepAliveTicks !== 0 && this.state === 'connected') this.deadline = nowTick() + this.keepAliveTicks;
     try {
       const rest = this.decoder.decode(chunk, onClientPacket, this);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
@@ -454,14 +467,6 @@ function onConnectionClose(this: OwnedConnection): void {
 
 function onConnectionError(this: OwnedConnection, error: Error): void {
   this[CLIENT].onSocketError(error);
-}
-
-function onConnectTimeout(client: Client): void {
-  client.onConnectTimeout();
-}
-
-function onKeepAliveExpired(client: Client): void {
-  client.onKeepAliveExpired();
 }
 
 function feedHeldInput(client: Client): void {
