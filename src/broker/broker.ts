@@ -45,6 +45,8 @@ export class Broker {
   private readonly gate: DurableGate;
   private readonly uncorkList: Client[] = [];
   private uncorkScheduled = false;
+  /** True while a client's input chunk is decoded and handled; it flushes the writes itself. */
+  handlingInput = false;
   /** The sweep for keep-alive and connect deadlines (deadlines.ts), running while clients may exist. */
   private deadlineSweep: NodeJS.Timeout | undefined;
   private clientIdCounter = 0;
@@ -313,7 +315,10 @@ export class Broker {
   /** Writes of one event-loop turn go out together: one uncork per client per turn. */
   scheduleUncork(client: Client): void {
     this.uncorkList.push(client);
-    if (!this.uncorkScheduled) {
+    // Writes made while a chunk of input is handled leave when it is done (Client.onData): no
+    // check-phase callback, which would cost an extra turn of the event loop per message at low
+    // rates. Writes from timers, store callbacks and drains are flushed in the check phase.
+    if (!this.uncorkScheduled && !this.handlingInput) {
       this.uncorkScheduled = true;
       setImmediate(this.uncorkAll);
     }

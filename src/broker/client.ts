@@ -321,10 +321,11 @@ export class Client {
       return;
     }
     if (this.keepAliveTicks !== 0 && this.state === 'connected') this.deadline = nowTick() + this.keepAliveTicks;
+    const broker = this.broker;
+    broker.handlingInput = true;
     try {
       const rest = this.decoder.decode(chunk, onClientPacket, this);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
-      this.broker.flushWrites();
     } catch (error) {
       if (error instanceof MqttProtocolError) {
         this.onProtocolError(error);
@@ -334,6 +335,10 @@ export class Client {
       // connection, never the process and the other clients.
       this.broker.logger.error('internal error handling a packet', { clientId: this.clientId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       this.disconnect(ReasonCode.UnspecifiedError, 'internal error');
+    } finally {
+      // What the chunk's packets wrote, to any client, leaves now (see Broker.scheduleUncork).
+      broker.handlingInput = false;
+      broker.flushWrites();
     }
   }
 
