@@ -73,6 +73,22 @@ describe('midge command', () => {
       await end(client).catch(() => undefined);
     }
   });
+
+  test('--net-sockets serves TCP clients through net.Socket, and they talk as before', async () => {
+    const port = await freePort();
+    const p = midge('--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'info', '--net-sockets');
+    const log = stderrOf(p);
+    await p.waitForLine(/^midge listening on /);
+    const client = await connect(`mqtt://127.0.0.1:${port}`);
+    const inbox = new Inbox(client);
+    await subscribe(client, 'cli/net', { qos: 1 });
+    await publish(client, 'cli/net', 'through net.Socket', { qos: 1 });
+    assert.equal((await inbox.waitFor(1))[0].payload.toString(), 'through net.Socket');
+    await end(client);
+    p.kill('SIGTERM');
+    assert.equal(await p.waitExit(), 0);
+    assert.match(await log, /TCP connections served as net\.Socket, as asked/);
+  });
 });
 
 describe('midge command limits', () => {

@@ -23,7 +23,8 @@ export function listenTcp(broker: Broker, options: TcpListenOptions): Promise<Se
     server.listen(options.port, options.host, () => {
       server.off('error', onError);
       server.on('error', (error) => broker.logger.error('listener error', { error: error.message }));
-      if (options.netSockets !== true) takeConnections(server, broker);
+      if (options.netSockets === true) broker.logger.info('TCP connections served as net.Socket, as asked');
+      else takeConnections(server, broker);
       resolve(server);
     });
   });

@@ -11,16 +11,18 @@ test('defaults', () => {
   assert.equal(c.dataDir, './data');
   assert.equal(c.memory, false);
   assert.equal(c.durability, 'os');
+  assert.equal(c.netSockets, false);
   assert.deepEqual(c.limits, {});
 });
 
 test('limits and listeners are parsed, with --flag=value too', () => {
   const c = parseFlags(['--max-queued-messages', '500', '--max-queued-bytes=1048576', '--queue-full', 'drop-oldest',
-    '--max-inflight', '20', '--max-packet-size', '65536', '--queue-window', '64', '--ws-port', '8080', '--durability', 'fsync', '--memory']);
+    '--max-inflight', '20', '--max-packet-size', '65536', '--queue-window', '64', '--ws-port', '8080', '--durability', 'fsync', '--memory', '--net-sockets']);
   assert.deepEqual(c.limits, { maxQueuedMessages: 500, maxQueuedBytes: 1048576, queueFullPolicy: 'drop-oldest', maxInflight: 20, maximumPacketSize: 65536, queueWindow: 64 });
   assert.equal(c.wsPort, 8080);
   assert.equal(c.durability, 'fsync');
   assert.equal(c.memory, true);
+  assert.equal(c.netSockets, true);
 });
 
 test('bad values are errors naming the flag', () => {
