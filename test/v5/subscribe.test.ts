@@ -92,6 +92,23 @@ describe('MQTT 5 SUBSCRIBE and UNSUBSCRIBE', () => {
     pub.close();
   });
 
+  test('[MQTT-3.3.4-5] (v5) a shared and a non-shared subscription of one client: one PUBLISH per subscription, each with its own Subscription Identifier', async () => {
+    const c = await rawV5(b.port);
+    await subscribeRaw(c, subscription('pers/t', 1), { subscriptionIdentifiers: [5] });
+    await subscribeRaw(c, subscription('$share/g/pers/+', 1), { subscriptionIdentifiers: [7] });
+    const pub = await rawV5(b.port);
+    await publishRaw(pub, 'pers/t', 'x', 1);
+    // A message matching a client's non-shared subscription and a shared one reaches it twice
+    // (spec section 4.8.2): each copy names only the subscription it came through.
+    const copies = [await expectPublish(c), await expectPublish(c)];
+    const ids = copies.map((p) => p.properties?.subscriptionIdentifiers ?? []).map((list) => [...list]);
+    assert.deepEqual(ids.sort((x, y) => x[0] - y[0]), [[5], [7]]);
+    for (const p of copies) await ackRaw(c, p);
+    await expectNothingPending(c, 'two copies only');
+    c.close();
+    pub.close();
+  });
+
   test('(v5) a Subscription Identifier comes with retained messages too, and a subscription without one sends none', async () => {
     const pub = await rawV5(b.port);
     await publishRaw(pub, 'sid/retained', 'kept', 1, undefined, true);
