@@ -19,6 +19,11 @@ export class ByteReader {
     this.end = end;
   }
 
+  /** Lets go of the buffer read last. */
+  release(): void {
+    this.buf = EMPTY;
+  }
+
   remaining(): number {
     return this.end - this.pos;
   }

@@ -233,8 +233,17 @@ export class PacketDecoder {
 
   /** Decodes the packet whose body is buf[start, end) and whose first byte is byte0. */
   private parse(buf: Buffer, byte0: number, start: number, end: number): Packet {
+    reader.reset(buf, start, end);
+    try {
+      return this.read(byte0);
+    } finally {
+      // The shared reader must not keep the input alive (a split packet can be megabytes).
+      reader.release();
+    }
+  }
+
+  private read(byte0: number): Packet {
     const r = reader;
-    r.reset(buf, start, end);
     const type = byte0 >> 4;
     switch (type) {
       case PacketType.PUBLISH:
