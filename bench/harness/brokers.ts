@@ -9,12 +9,12 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.js';
 
-export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'aedes' | 'mosquitto';
+export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'aedes' | 'mosquitto';
 /** Every broker `--brokers` accepts. */
-export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'aedes', 'mosquitto'];
+export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'aedes', 'mosquitto'];
 /**
- * What runs without `--brokers`. The SQLite variants of Midge are left out: they would add two
- * runs to every scenario, and only the durable-* scenarios are about them.
+ * What runs without `--brokers`. The variants of Midge are left out: they would add runs to
+ * every scenario, and each is about a few scenarios (durable-*, connections).
  */
 export const DEFAULT_BROKERS: BrokerName[] = ['midge', 'aedes', 'mosquitto'];
 
@@ -28,6 +28,7 @@ export const BROKER_STORES: Record<BrokerName, string> = {
   midge: 'memory (--memory)',
   'midge-sqlite': 'SQLite in a fresh --data-dir, --durability os (WAL, synchronous=NORMAL)',
   'midge-fsync': 'SQLite in a fresh --data-dir, --durability fsync (WAL, synchronous=FULL)',
+  'midge-net': 'memory (--memory); TCP clients through net.Socket (--net-sockets)',
   aedes: 'memory (aedes-persistence default)',
   mosquitto: 'memory (persistence false)',
 };
@@ -194,10 +195,11 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
   switch (name) {
     case 'midge':
     case 'midge-sqlite':
-    case 'midge-fsync': {
+    case 'midge-fsync':
+    case 'midge-net': {
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      const store = name === 'midge'
-        ? ['--memory']
+      const store = name === 'midge' || name === 'midge-net'
+        ? ['--memory', ...(name === 'midge-net' ? ['--net-sockets'] : [])]
         : ['--data-dir', dataDir!, ...(name === 'midge-fsync' ? ['--durability', 'fsync'] : [])];
       return {
         file: process.execPath,

@@ -54,7 +54,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --brokers LIST       comma-separated: ${BROKER_NAMES.join(',')}
                        (default: ${DEFAULT_BROKERS.join(',')}; mosquitto only if installed).
                        midge-sqlite: Midge with --data-dir (SQLite, --durability os) instead of
-                       --memory; midge-fsync: the same with --durability fsync
+                       --memory; midge-fsync: the same with --durability fsync;
+                       midge-net: --memory with --net-sockets (TCP through net.Socket)
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
   --rounds N           interleaved repetitions: A B C A B C ... (default 1)
   --duration S         measured seconds of each max-rate/latency run (default 5; quick 1)

@@ -127,7 +127,7 @@ export const COLUMNS = [
   'CPU s/M', 'broker CPU%', 'peak RSS MiB', 'gen CPU%', 'gen thread max%', 'other CPU%', 'rate vs mosq', 'rate vs aedes', 'CPU vs mosq', 'CPU vs aedes', 'notes',
 ];
 
-/** Extra ratio columns when a variant of Midge (midge-sqlite, midge-fsync) ran: it against Midge in memory. */
+/** Extra ratio columns when a variant of Midge (midge-sqlite, midge-fsync, midge-net) ran: it against Midge in memory. */
 const VS_MIDGE = ['rate vs midge', 'CPU vs midge'];
 
 function hasMidgeVariant(summaries: Summary[]): boolean {
@@ -192,7 +192,7 @@ export function markdownTable(header: string[], body: string[][]): string {
   return [header, align, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
 
-const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', aedes: '#e9c46a', mosquitto: '#6c757d' };
+const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', 'midge-net': '#8ab17d', aedes: '#e9c46a', mosquitto: '#6c757d' };
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
