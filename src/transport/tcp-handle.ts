@@ -79,6 +79,25 @@ export function isTcpHandle(handle: unknown): handle is TcpHandle {
     typeof h.shutdown === 'function' && typeof h.close === 'function' && typeof h.getpeername === 'function';
 }
 
+/** Counts a listener's open connections, so that closing the listener can wait for them. */
+export class ConnectionTracker {
+  private open = 0;
+  private waiters: (() => void)[] = [];
+
+  opened(): void {
+    this.open++;
+  }
+
+  closed(): void {
+    if (--this.open === 0) for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  /** Resolves once no connection is open. */
+  idle(): Promise<void> {
+    return this.open === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 type DataListener = (chunk: Buffer) => void;
 type ErrorListener = (error: Error) => void;
 type Listener = () => void;
@@ -102,8 +121,14 @@ export class HandleConnection implements Connection {
   /** The peer closed its side. */
   private peerEnded = false;
   private paused = false;
+  /** The handle has closed (net.Socket has the same property). */
+  closed = false;
 
-  constructor(handle: TcpHandle) {
+  constructor(
+    handle: TcpHandle,
+    private readonly tracker?: ConnectionTracker,
+  ) {
+    tracker?.opened();
     this.handle = handle;
     (handle as OwnedHandle)[CONNECTION] = this;
     handle.onread = onRead;
@@ -192,6 +217,8 @@ export class HandleConnection implements Connection {
     handle.readStop();
     handle.close(() => {
       delete (handle as OwnedHandle)[CONNECTION];
+      this.closed = true;
+      this.tracker?.closed();
       this.closeListener?.();
     });
   }

@@ -4,7 +4,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Broker } from '../broker/broker.js';
-import { HandleConnection, isTcpHandle, tcpHandleSupport } from './tcp-handle.js';
+import { ConnectionTracker, HandleConnection, isTcpHandle, tcpHandleSupport } from './tcp-handle.js';
 
 export interface TcpListenOptions {
   port: number;
@@ -42,12 +42,20 @@ function takeConnections(server: Server, broker: Broker): void {
     return;
   }
   const netAccept = listening.onconnection as (this: unknown, status: number, handle: unknown) => void;
+  const tracker = new ConnectionTracker();
   listening.onconnection = function (this: unknown, status: number, handle: unknown): void {
     if (status < 0 || !isTcpHandle(handle)) {
       // An accept error (EMFILE, say), or a handle of another shape: net's own path reports it.
       netAccept.call(this, status, handle);
       return;
     }
-    broker.handleConnection(new HandleConnection(handle));
+    broker.handleConnection(new HandleConnection(handle, tracker));
   };
+  // net.Server calls back from close() once its connections have ended; it does not know these,
+  // so its close waits for them here, keeping that promise.
+  const netClose = server.close.bind(server);
+  server.close = (callback?: (error?: Error) => void): Server =>
+    netClose((error?: Error) => {
+      void tracker.idle().then(() => callback?.(error));
+    });
 }

@@ -105,3 +105,19 @@ for (const mode of ['bare handle', 'net.Socket'] as const) {
     });
   });
 }
+
+for (const netSockets of [false, true]) {
+  describe(`MQTT 3.1.1 broker close with TCP served by ${netSockets ? 'net.Socket' : 'bare handle'}`, () => {
+    test('close() resolves only once every client connection is closed', async () => {
+      const broker = createBroker({ logger: createLogger('silent') });
+      const port = (await broker.listen({ port: 0, host: '127.0.0.1', netSockets })).port;
+      const clients = await Promise.all([0, 1, 2].map((i) => RawClient.connect(port, { clientId: `close-${netSockets}-${i}` })));
+      const conns = [...broker.core.clients].map((c) => c.conn as unknown as { closed: boolean });
+      assert.equal(conns.length, 3);
+      await broker.close();
+      assert.deepEqual(conns.map((c) => c.closed), [true, true, true], 'every connection closed when close() resolves');
+      await Promise.all(clients.map((c) => c.waitClosed(2000)));
+      assert.equal(broker.core.clients.size, 0);
+    });
+  });
+}
