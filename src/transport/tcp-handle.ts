@@ -1,8 +1,8 @@
 // A TCP connection served straight from Node's own TCP handle (the libuv stream under every
 // net.Socket), without the net.Socket and its two stream states over it. The broker core only
 // needs bytes in, bytes out, pause, end and close (Connection), and net.Socket costs about
-// 2.6 KiB of memory per connection for the rest: an idle broker with 10,000 clients held 3.9 KiB
-// per connection in Node alone, 1.3 KiB with the bare handle (bench/socket-floor.mjs).
+// 2.9 KiB of memory per connection for the rest: a bare Node server with 10,000 idle clients
+// holds 4.2 KiB per connection with net.Socket, 1.3 KiB with the handle (bench/socket-floor.mjs).
 //
 // The handle comes from process.binding('tcp_wrap'), the binding net itself is built on. It is
 // not a documented API, so it is used only when it has exactly the shape relied on here
