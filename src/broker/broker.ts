@@ -47,6 +47,8 @@ export class Broker {
   private uncorkScheduled = false;
   /** True while a client's input chunk is decoded and handled; it flushes the writes itself. */
   handlingInput = false;
+  /** Sessions whose in-flight window opened while the current input chunk was handled. */
+  private readonly drainList: Session[] = [];
   /** The sweep for keep-alive and connect deadlines (deadlines.ts), running while clients may exist. */
   private deadlineSweep: NodeJS.Timeout | undefined;
   private clientIdCounter = 0;
@@ -461,6 +463,30 @@ export class Broker {
     session.discard();
     this.sessions.delete(session.clientId);
     this.fireDelayedWill(session.clientId);
+  }
+
+  /**
+   * An acknowledgement freed room in a session's in-flight window. Within an input chunk the
+   * session is drained once, after all of the chunk's acks, not once per ack: a chunk of 100
+   * PUBACKs refills the window with one pass over the queue.
+   */
+  drainSoon(session: Session): void {
+    if (!this.handlingInput) {
+      session.drain();
+      return;
+    }
+    const list = this.drainList;
+    // A chunk's acks come from one client, so a repeat is almost always the last one pushed.
+    if (list[list.length - 1] !== session) list.push(session);
+  }
+
+  /** The end of an input chunk: drains the sessions it acknowledged (drainSoon), then sends what was written. */
+  endOfInput(): void {
+    this.handlingInput = false;
+    const list = this.drainList;
+    for (let i = 0; i < list.length; i++) list[i].drain();
+    list.length = 0;
+    this.flushWrites();
   }
 
   /** Sends what the packets of one input chunk produced, without waiting for the loop's check phase. */

@@ -336,9 +336,9 @@ export class Client {
       this.broker.logger.error('internal error handling a packet', { clientId: this.clientId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       this.disconnect(ReasonCode.UnspecifiedError, 'internal error');
     } finally {
-      // What the chunk's packets wrote, to any client, leaves now (see Broker.scheduleUncork).
-      broker.handlingInput = false;
-      broker.flushWrites();
+      // Sessions the chunk acknowledged are refilled, and what the chunk's packets wrote, to any
+      // client, leaves now (see Broker.drainSoon and Broker.scheduleUncork).
+      broker.endOfInput();
     }
   }
 

@@ -263,7 +263,7 @@ export class Session {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined || delivery.qos !== expectedQos) return false;
     this.forget(delivery);
-    this.drain();
+    this.broker.drainSoon(this);
     return true;
   }
 
@@ -283,7 +283,7 @@ export class Session {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined) return;
     this.forget(delivery);
-    this.drain();
+    this.broker.drainSoon(this);
   }
 
   /** Publishers this session held back may go on (it went offline or ended). */
