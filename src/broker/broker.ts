@@ -45,8 +45,8 @@ export class Broker {
   private readonly gate: DurableGate;
   private readonly uncorkList: Client[] = [];
   private uncorkScheduled = false;
-  /** True while a client's input chunk is decoded and handled; it flushes the writes itself. */
-  handlingInput = false;
+  /** True between startOfInput() and endOfInput(): writes and drains wait for the chunk's end. */
+  private handlingInput = false;
   /** Sessions whose in-flight window opened while the current input chunk was handled. */
   private readonly drainList: Session[] = [];
   /** The sweep for keep-alive and connect deadlines (deadlines.ts), running while clients may exist. */
@@ -480,6 +480,11 @@ export class Broker {
     if (list[list.length - 1] !== session) list.push(session);
   }
 
+  /** A client's input chunk is about to be decoded and handled (Client.onData). */
+  startOfInput(): void {
+    this.handlingInput = true;
+  }
+
   /** The end of an input chunk: drains the sessions it acknowledged (drainSoon), then sends what was written. */
   endOfInput(): void {
     this.handlingInput = false;
@@ -489,8 +494,8 @@ export class Broker {
     this.flushWrites();
   }
 
-  /** Sends what the packets of one input chunk produced, without waiting for the loop's check phase. */
-  flushWrites(): void {
+  /** Sends what was written since the last flush: at the end of an input chunk, or in the check phase. */
+  private flushWrites(): void {
     const list = this.uncorkList;
     // uncork() never corks again, so the list does not grow while it is walked.
     for (let i = 0; i < list.length; i++) list[i].uncork();

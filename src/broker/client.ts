@@ -94,7 +94,7 @@ export class Client {
     // Listeners and timer callbacks are shared functions that find their client through the
     // connection or the timer argument: a closure per connection per event costs ~300 bytes,
     // and an idle broker holds tens of thousands of connections.
-    (conn as OwnedConnection)[CLIENT] = this;
+    (conn as OwnedConnection)[CONNECTION_OWNER] = this;
     conn.on('data', onConnectionData);
     conn.on('drain', onConnectionDrain);
     conn.on('close', onConnectionClose);
@@ -322,7 +322,7 @@ export class Client {
     }
     if (this.keepAliveTicks !== 0 && this.state === 'connected') this.deadline = nowTick() + this.keepAliveTicks;
     const broker = this.broker;
-    broker.handlingInput = true;
+    broker.startOfInput();
     try {
       const rest = this.decoder.decode(chunk, onClientPacket, this);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
@@ -450,28 +450,27 @@ export class Client {
   }
 }
 
-/** Where a connection keeps the client it belongs to, for the shared listeners below. */
-const CLIENT = CONNECTION_OWNER;
-type OwnedConnection = Connection & { [CLIENT]: Client };
+/** A connection with the client it belongs to (in its CONNECTION_OWNER slot), for the shared listeners below. */
+type OwnedConnection = Connection & { [CONNECTION_OWNER]: Client };
 
 function onClientPacket(this: Client, packet: Packet): boolean {
   return this.handlePacket(packet);
 }
 
 function onConnectionData(this: OwnedConnection, chunk: Buffer): void {
-  this[CLIENT].onData(chunk);
+  this[CONNECTION_OWNER].onData(chunk);
 }
 
 function onConnectionDrain(this: OwnedConnection): void {
-  this[CLIENT].onDrain();
+  this[CONNECTION_OWNER].onDrain();
 }
 
 function onConnectionClose(this: OwnedConnection): void {
-  this[CLIENT].onSocketClose();
+  this[CONNECTION_OWNER].onSocketClose();
 }
 
 function onConnectionError(this: OwnedConnection, error: Error): void {
-  this[CLIENT].onSocketError(error);
+  this[CONNECTION_OWNER].onSocketError(error);
 }
 
 function feedHeldInput(client: Client): void {
