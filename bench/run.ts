@@ -54,13 +54,18 @@ function shell(command: string): string {
   }
 }
 
-function versions(): Record<string, string> {
+function versions(baselineDir: string | undefined): Record<string, string> {
   const aedes = JSON.parse(readFileSync(join(repoRoot, 'node_modules/aedes/package.json'), 'utf8')) as { version: string };
   const midge = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const mosquitto = findExecutable('mosquitto');
   const mosquittoVersion = mosquitto ? /version\s+(\S+)/.exec(shell(`${mosquitto} -h 2>&1 | head -1`))?.[1] ?? '?' : 'not installed';
   const head = shell('git -C "$0" rev-parse --short HEAD 2>/dev/null'.replace('$0', repoRoot)) || 'no commit';
-  return { midge: `${midge.version} (${head})`, aedes: aedes.version, mosquitto: mosquittoVersion, node: process.version };
+  const out: Record<string, string> = { midge: `${midge.version} (${head})`, aedes: aedes.version, mosquitto: mosquittoVersion, node: process.version };
+  if (baselineDir !== undefined) {
+    const base = shell('git -C "$0" rev-parse --short HEAD 2>/dev/null'.replace('$0', baselineDir)) || 'no commit';
+    out['midge-base'] = `${baselineDir} (${base})`;
+  }
+  return out;
 }
 
 /** The mount point and filesystem type holding `dir` (from /proc/mounts), e.g. '/ (ext4)'. */
@@ -211,13 +216,13 @@ async function main(): Promise<number> {
   const jsonl = join(outDir, `results-${stamp}.jsonl`);
   const tmpDir = mkdtempSync(join(tmpdir(), 'midge-bench-'));
   options.dataRoot = resolve(options.dataRoot);
-  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: options.sizes.maxInflight, maxQueued: 1_000_000, dataRoot: options.dataRoot };
+  const brokerOptions = { tmpDir, profileDir: options.profileDir, maxInflight: options.sizes.maxInflight, maxQueued: 1_000_000, dataRoot: options.dataRoot, baselineDir: options.baselineDir };
   if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
 
   const usesData = options.brokers.some((b) => b !== 'midge' && isMidge(b));
   if (usesData) mkdirSync(options.dataRoot, { recursive: true });
   const meta: Meta = {
-    type: 'meta', date: new Date().toISOString(), argv: process.argv.slice(2), machine: machine(), versions: versions(), options,
+    type: 'meta', date: new Date().toISOString(), argv: process.argv.slice(2), machine: machine(), versions: versions(options.baselineDir), options,
     dataFs: usesData ? filesystemOf(options.dataRoot) : undefined,
   };
   writeFileSync(jsonl, JSON.stringify(meta) + '\n');

@@ -9,9 +9,9 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.js';
 
-export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'aedes' | 'mosquitto';
+export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'midge-base' | 'aedes' | 'mosquitto';
 /** Every broker `--brokers` accepts. */
-export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'aedes', 'mosquitto'];
+export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto'];
 /**
  * What runs without `--brokers`. The variants of Midge are left out: they would add runs to
  * every scenario, and each is about a few scenarios (durable-*, connections).
@@ -29,6 +29,7 @@ export const BROKER_STORES: Record<BrokerName, string> = {
   'midge-sqlite': 'SQLite in a fresh --data-dir, --durability os (WAL, synchronous=NORMAL)',
   'midge-fsync': 'SQLite in a fresh --data-dir, --durability fsync (WAL, synchronous=FULL)',
   'midge-net': 'memory (--memory); TCP clients through net.Socket (--net-sockets)',
+  'midge-base': 'memory (--memory); the build in the --baseline directory',
   aedes: 'memory (aedes-persistence default)',
   mosquitto: 'memory (persistence false)',
 };
@@ -46,6 +47,8 @@ export interface BrokerOptions {
   maxQueued: number;
   /** Where midge-sqlite and midge-fsync get a fresh data directory for each run. */
   dataRoot: string;
+  /** Another built checkout of Midge, run as midge-base to compare a change side by side. */
+  baselineDir?: string;
 }
 
 const live = new Map<number, ChildProcess>();
@@ -196,14 +199,15 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
     case 'midge':
     case 'midge-sqlite':
     case 'midge-fsync':
-    case 'midge-net': {
+    case 'midge-net':
+    case 'midge-base': {
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      const store = name === 'midge' || name === 'midge-net'
+      const store = name === 'midge' || name === 'midge-net' || name === 'midge-base'
         ? ['--memory', ...(name === 'midge-net' ? ['--net-sockets'] : [])]
         : ['--data-dir', dataDir!, ...(name === 'midge-fsync' ? ['--durability', 'fsync'] : [])];
       return {
         file: process.execPath,
-        args: [...prof, join(repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', ...store, '--max-inflight', String(options.maxInflight), '--log-level', 'warn'],
+        args: [...prof, join(name === 'midge-base' ? options.baselineDir! : repoRoot, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', ...store, '--max-inflight', String(options.maxInflight), '--log-level', 'warn'],
       };
     }
     case 'aedes':

@@ -1,7 +1,9 @@
 // Flags of `npm run bench`. Each flag can also come from the environment as BENCH_<NAME>
 // (for example BENCH_DURATION=10); a flag on the command line wins.
 
+import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BROKER_NAMES, DEFAULT_BROKERS, type BrokerName } from './brokers.js';
 import { SCENARIO_NAMES } from './scenarios.js';
 
@@ -47,6 +49,8 @@ export interface BenchOptions {
   dataRoot: string;
   /** Render the reports of an earlier results file instead of running. */
   reportFrom: string | undefined;
+  /** A built checkout of Midge that runs as midge-base. */
+  baselineDir: string | undefined;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -55,7 +59,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                        (default: ${DEFAULT_BROKERS.join(',')}; mosquitto only if installed).
                        midge-sqlite: Midge with --data-dir (SQLite, --durability os) instead of
                        --memory; midge-fsync: the same with --durability fsync;
-                       midge-net: --memory with --net-sockets (TCP through net.Socket)
+                       midge-net: --memory with --net-sockets (TCP through net.Socket);
+                       midge-base: --memory, the build of --baseline DIR
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
   --rounds N           interleaved repetitions: A B C A B C ... (default 1)
   --duration S         measured seconds of each max-rate/latency run (default 5; quick 1)
@@ -83,6 +88,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out DIR            where results go (default bench/results)
   --data-root DIR      where midge-sqlite / midge-fsync get a fresh data directory for each
                        run, removed after it (default: the OS temp dir, ${tmpdir()})
+  --baseline DIR       a built checkout of Midge (e.g. a git worktree of an earlier commit
+                       after npm run build) to run as midge-base, beside this one
   --report FILE        no run: print the table and rewrite the summary and chart of a
                        results-*.jsonl file
   -h, --help
@@ -129,7 +136,7 @@ const SIZE_FLAGS: Record<string, keyof Sizes> = {
   payload: 'payload',
 };
 
-const VALUE_FLAGS = new Set(['brokers', 'scenarios', 'rounds', 'duration', 'warmup', 'workers', 'profile', 'quiet-wait', 'out', 'data-root', 'report', ...Object.keys(SIZE_FLAGS)]);
+const VALUE_FLAGS = new Set(['brokers', 'scenarios', 'rounds', 'duration', 'warmup', 'workers', 'profile', 'quiet-wait', 'out', 'data-root', 'report', 'baseline', ...Object.keys(SIZE_FLAGS)]);
 const BOOLEAN_FLAGS = new Set(['quick', 'no-build', 'help']);
 
 export class UsageError extends Error {}
@@ -190,8 +197,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (sizes.window > 60000) throw new UsageError('--window must be at most 60000');
 
   const raw = (name: string): string | undefined => values.get(name);
+  const brokers = raw('brokers') !== undefined ? list('brokers', raw('brokers')!, BROKER_NAMES) : [...DEFAULT_BROKERS];
+  const baselineDir = raw('baseline');
+  if (brokers.includes('midge-base') && baselineDir === undefined) throw new UsageError('midge-base needs --baseline DIR');
+  if (baselineDir !== undefined && !existsSync(join(baselineDir, 'dist/cli.js'))) {
+    throw new UsageError(`--baseline ${baselineDir}: no dist/cli.js there (run npm run build in it)`);
+  }
   return {
-    brokers: raw('brokers') !== undefined ? list('brokers', raw('brokers')!, BROKER_NAMES) : [...DEFAULT_BROKERS],
+    brokers,
     scenarios: raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES],
     rounds: raw('rounds') !== undefined ? positive('rounds', raw('rounds')!, true) : 1,
     durationS: raw('duration') !== undefined ? positive('duration', raw('duration')!, false) : quick ? 1 : 5,
@@ -205,5 +218,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     outDir: raw('out') ?? 'bench/results',
     dataRoot: raw('data-root') ?? tmpdir(),
     reportFrom: raw('report'),
+    baselineDir,
   };
 }

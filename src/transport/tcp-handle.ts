@@ -13,8 +13,13 @@ import { CONNECTION_OWNER, type Connection } from '../broker/connection.js';
 
 /** The parts of Node's TCP handle (tcp_wrap / stream_wrap) used here. */
 export interface TcpHandle {
-  /** Must stay a function: the binding refuses anything else. */
-  onread: (this: TcpHandle, arrayBuffer: ArrayBuffer) => void;
+  /**
+   * Must stay a function: the binding refuses anything else. With a user buffer it gets no
+   * argument, and must return undefined (anything else would become the next read buffer).
+   */
+  onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void;
+  /** Reads go into `buffer` instead of a fresh allocation per read. */
+  useUserBuffer(buffer: Uint8Array): number;
   readStart(): number;
   readStop(): number;
   writeBuffer(req: WriteRequest, data: Buffer): number;
@@ -76,7 +81,8 @@ export function tcpHandleSupport(): boolean {
 export function isTcpHandle(handle: unknown): handle is TcpHandle {
   const h = handle as Partial<TcpHandle> | null;
   return h !== null && typeof h === 'object' && typeof h.readStart === 'function' && typeof h.writeBuffer === 'function' &&
-    typeof h.shutdown === 'function' && typeof h.close === 'function' && typeof h.getpeername === 'function';
+    typeof h.shutdown === 'function' && typeof h.close === 'function' && typeof h.getpeername === 'function' &&
+    typeof h.useUserBuffer === 'function';
 }
 
 /** Counts a listener's open connections, so that closing the listener can wait for them. */
@@ -132,6 +138,7 @@ export class HandleConnection implements Connection {
     this.handle = handle;
     (handle as OwnedHandle)[CONNECTION] = this;
     handle.onread = onRead;
+    handle.useUserBuffer(readBuffer);
     handle.setNoDelay(true);
     const err = handle.readStart();
     // Failing here means the socket is already gone: close it once the listeners are on.
@@ -170,22 +177,28 @@ export class HandleConnection implements Connection {
     const handle = this.handle;
     if (handle === undefined || this.ending) return false;
     const s = stream!;
-    const req = new s.WriteWrap();
-    req.handle = handle;
-    req.oncomplete = onWriteComplete;
-    req.conn = this;
+    // A write that completes at once never binds its request object (the binding only does
+    // so for a write it has to finish later), so one object serves every such write.
+    const req = spareRequest ?? new s.WriteWrap();
+    spareRequest = undefined;
     const err = handle.writeBuffer(req, bytes);
     if (err !== 0) {
       this.fail(err, 'write');
       return false;
     }
-    if (s.streamBaseState[s.kLastWriteWasAsync] !== 0) {
-      // Not all of it went out at once: the rest is written from `bytes` later, which the
-      // request keeps alive; it counts as buffered until the request completes.
-      req.buffer = bytes;
-      this.writableLength += bytes.length;
-      pendingWrites.add(req);
+    if (s.streamBaseState[s.kLastWriteWasAsync] === 0) {
+      spareRequest = req;
+      return true;
     }
+    // Not all of it went out at once: the rest is written from `bytes` later, which the
+    // request keeps alive; it counts as buffered until the request completes (never before
+    // this returns: completions come from the event loop).
+    req.handle = handle;
+    req.oncomplete = onWriteComplete;
+    req.conn = this;
+    req.buffer = bytes;
+    this.writableLength += bytes.length;
+    pendingWrites.add(req);
     return true;
   }
 
@@ -223,12 +236,17 @@ export class HandleConnection implements Connection {
     });
   }
 
-  onRead(arrayBuffer: ArrayBuffer): void {
+  onRead(): void {
     const s = stream!;
     const nread = s.streamBaseState[s.kReadBytesOrError];
     if (nread > 0) {
       if (this.ending) return; // Closing: what the peer still sends is not read.
-      this.dataListener?.(Buffer.from(arrayBuffer, s.streamBaseState[s.kArrayBufferOffset], nread));
+      // The bytes are in the shared read buffer, which the next read of any connection
+      // overwrites: the core gets its own copy, as it may keep it (a partial packet, a
+      // payload in flight). Small chunks come from Buffer's pool.
+      const chunk = Buffer.allocUnsafe(nread);
+      chunk.set(nread === READ_BUFFER_SIZE ? readBuffer : readBuffer.subarray(0, nread));
+      this.dataListener?.(chunk);
       return;
     }
     if (nread === 0) return;
@@ -293,9 +311,20 @@ function safeErrorName(status: number): string {
 
 /** Write requests in progress, kept referenced until their completion is reported. */
 const pendingWrites = new Set<WriteRequest>();
+/** A write request object not bound to any write (see write()). */
+let spareRequest: WriteRequest | undefined;
 
-function onRead(this: TcpHandle, arrayBuffer: ArrayBuffer): void {
-  (this as OwnedHandle)[CONNECTION]?.onRead(arrayBuffer);
+/**
+ * Every connection reads into this one buffer (libuv's usual read size): a read is handled to
+ * the end before the next begins, and its bytes are copied out. Node would otherwise allocate
+ * 64 KiB per read, shrink it to what was read, and wrap it in a new ArrayBuffer.
+ */
+const READ_BUFFER_SIZE = 64 * 1024;
+const readBuffer = new Uint8Array(READ_BUFFER_SIZE);
+
+function onRead(this: TcpHandle): undefined {
+  (this as OwnedHandle)[CONNECTION]?.onRead();
+  return undefined;
 }
 
 function onWriteComplete(this: WriteRequest, status: number): void {
