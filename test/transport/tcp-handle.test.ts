@@ -8,6 +8,8 @@ import { connect as netConnect, Socket } from 'node:net';
 import { createBroker, type MidgeBroker } from '../../src/server.js';
 import { createLogger } from '../../src/broker/logger.js';
 import { HandleConnection, tcpHandleSupport } from '../../src/transport/tcp-handle.js';
+import { listenTcp } from '../../src/transport/tcp.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { encodePacket } from '../../src/protocol/encoder.js';
 import { PacketDecoder } from '../../src/protocol/decoder.js';
 import type { Packet } from '../../src/protocol/packets.js';
@@ -121,3 +123,42 @@ for (const netSockets of [false, true]) {
     });
   });
 }
+
+describe('TCP handle reads (shared read buffer)', { skip: !tcpHandleSupport() }, () => {
+  test('a chunk handed on stays as it was while other connections read after it', async () => {
+    // Every handle reads into one buffer; the chunks the core gets must be copies, as it keeps
+    // them past the read (payloads in flight, input held back under backpressure).
+    const conns: HandleConnection[] = [];
+    const fakeBroker = { handleConnection: (c: HandleConnection) => conns.push(c), logger: createLogger('silent') };
+    const server = await listenTcp(fakeBroker as unknown as Broker, { port: 0, host: '127.0.0.1' });
+    const port = (server.address() as { port: number }).port;
+    const sockets = await Promise.all([0xa5, 0x5a].map(async () => {
+      const s = netConnect({ port, host: '127.0.0.1' });
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+      return s;
+    }));
+    await until(() => conns.length === 2, 5000, 'both connections');
+    try {
+      const chunks: Buffer[][] = [[], []];
+      conns.forEach((c, i) => c.on('data', (chunk) => chunks[i].push(chunk)));
+      const sent: Buffer[][] = [[], []];
+      // Turns of small and large writes on both, each turn read before the next is sent: the
+      // reads of the two connections interleave.
+      for (let round = 0; round < 40; round++) {
+        for (const i of [0, 1]) {
+          const bytes = Buffer.alloc(round % 3 === 0 ? 70_000 : 100 + round, (i === 0 ? 0xa0 : 0x50) + (round & 0x0f));
+          sent[i].push(bytes);
+          sockets[i].write(bytes);
+        }
+        const expected = sent.map((s) => s.reduce((n, b) => n + b.length, 0));
+        await until(() => chunks.every((c, i) => c.reduce((n, b) => n + b.length, 0) === expected[i]), 5000, 'the bytes sent so far');
+      }
+      for (const i of [0, 1]) assert.ok(Buffer.concat(chunks[i]).equals(Buffer.concat(sent[i])), `connection ${i}: every chunk as it was read`);
+      assert.ok(chunks[0].length + chunks[1].length > 80, 'many reads');
+    } finally {
+      for (const s of sockets) s.destroy();
+      for (const c of conns) c.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
