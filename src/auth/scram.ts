@@ -4,6 +4,7 @@
 //
 // Not done: SASLprep normalisation of user names and passwords (ASCII credentials are exact).
 
+import { Buffer } from 'node:buffer';
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import type { AuthExchange, AuthResult, Authenticator } from './authenticator.js';

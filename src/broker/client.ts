@@ -2,6 +2,7 @@
 // packet to its handler (one file per packet type in handlers/), and writes what the broker
 // sends, corked per event-loop turn. The session it serves outlives it when persistent.
 
+import { Buffer } from 'node:buffer';
 import { PacketDecoder } from '../protocol/decoder.js';
 import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';

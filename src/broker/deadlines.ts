@@ -3,6 +3,8 @@
 // boxed numbers, its argument array); here a client holds two small integers: its deadline
 // and its keep-alive span, in ticks of a coarse monotonic clock.
 
+import { performance } from 'node:perf_hooks';
+
 /** Deadlines count in ticks of this many milliseconds: unboxed small integers for six years of
  * uptime (after that still right, only boxed). */
 export const TICK_MS = 100;

@@ -2,6 +2,7 @@
 // queue and in-flight slot, and encoded once per wire form shared by all subscribers that
 // take that form (DESIGN.md, performance principles).
 
+import { Buffer } from 'node:buffer';
 import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../protocol/packets.js';
 import { encodePublish, withPacketId } from '../protocol/encoder.js';
 import type { StoredMessage } from '../store/store.js';

@@ -3,6 +3,7 @@
 // is bounds-checked against `end` (the end of the packet, or of a property block inside it):
 // running past it means the Remaining Length does not match the contents, a malformed packet.
 
+import { Buffer } from 'node:buffer';
 import { malformed, protocolError } from './errors.js';
 import { decodeUtf8 } from './utf8.js';
 

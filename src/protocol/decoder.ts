@@ -3,6 +3,7 @@
 // ([MQTT-6.0.0-2] asks the same of WebSocket frames). Packets that lie whole inside a chunk are
 // decoded straight from it; only a packet split across chunks is gathered in a buffer of its own.
 
+import { Buffer } from 'node:buffer';
 import { ByteReader } from './byte-reader.js';
 import { readAck } from './decode/ack.js';
 import { readAuth } from './decode/auth.js';

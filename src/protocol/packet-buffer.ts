@@ -4,6 +4,8 @@
 // long as any packet cut from it is referenced: at worst 16 times that packet's size, for as
 // long as the broker holds the packet (usually until the socket has written it).
 
+import { Buffer } from 'node:buffer';
+
 const SLAB_SIZE = 64 * 1024;
 const SLAB_LIMIT = 16 * 1024;
 

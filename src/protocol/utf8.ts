@@ -2,7 +2,7 @@
 // surrogates, no U+0000. A receiver that meets any of these closes the connection; in 5.0 the
 // packet is a Malformed Packet. U+FEFF is kept as it is [MQTT-1.5.4-3].
 
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { malformed } from './errors.js';
 
 /** Buffer methods Node has on every Buffer but @types/node does not declare: no encoding switch. */

@@ -6,6 +6,7 @@
 // No replacer or reviver function: JSON.parse with a reviver is several times slower, and a
 // restart may parse a property set per retained message.
 
+import { Buffer } from 'node:buffer';
 import type { Properties } from '../protocol/packets.js';
 
 export type StoredPropertiesJson = Omit<Properties, 'correlationData' | 'authenticationData'> & {

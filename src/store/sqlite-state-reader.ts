@@ -9,6 +9,7 @@
 // INLINE_PAYLOAD_MAX are left out of the BLOB and read one by one, which keeps a chunk's BLOB
 // small whatever the payloads weigh.
 
+import { Buffer } from 'node:buffer';
 import type Database from 'better-sqlite3';
 import { propertiesFromJson, type StoredPropertiesJson } from './properties-json.js';
 import type { LoadOptions, StoredBacklog, StoredDelivery, StoredMessage, StoredSession, StoredState, StoredSubscription, StoredWill } from './store.js';

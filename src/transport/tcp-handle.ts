@@ -8,6 +8,7 @@
 // not a documented API, so it is used only when it has exactly the shape relied on here
 // (tcpHandleSupport()); otherwise, or with `--net-sockets`, listeners hand out net.Socket.
 
+import { Buffer } from 'node:buffer';
 import { getSystemErrorName } from 'node:util';
 import { CONNECTION_OWNER, type Connection } from '../broker/connection.js';
 

@@ -1,6 +1,7 @@
 // MQTT over WebSocket (MQTT 3.1.1 and 5.0 section 6): binary frames only, packets may span
 // frames and frames may hold many packets, subprotocol "mqtt" (or 3.1's "mqttv3.1").
 
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
