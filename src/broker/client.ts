@@ -255,6 +255,11 @@ export class Client {
     if ((this.pendingBytes += bytes.length) >= FLUSH_BYTES) this.flushPending();
   }
 
+  /** Sends what is gathered now, ahead of the turn's end (a drain that refills a large window). */
+  flush(): void {
+    this.flushPending();
+  }
+
   /** Called once per event-loop turn by the broker for every client written to in that turn. */
   uncork(): void {
     if (!this.corked) return;
