@@ -1,0 +1,134 @@
+// The first delivery of N retained QoS 1 messages from a fresh broker to a subscriber that
+// acknowledges each read before the next: elapsed time, broker CPU, and how the PUBLISH packets
+// came in reads (with an in-flight window of W, a broker that sends its window as one block
+// shows N/W reads of W). Each run starts its own broker process on a free loopback port and
+// stops it by PID. With --baseline DIR, runs alternate between this build and the one in DIR.
+// Run: node bench/retained-window.mjs [--runs 6] [--retained 50000] [--max-inflight 100] [--baseline DIR]
+// (after npm run build; DIR is another checkout with its own dist/).
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { PacketDecoder } from '../dist/protocol/decoder.js';
+import { encodePacket } from '../dist/protocol/encoder.js';
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const runs = Number(option('runs', '6'));
+const retained = Number(option('retained', '50000'));
+const maxInflight = option('max-inflight', '100');
+const baseline = option('baseline', undefined);
+const builds = baseline === undefined ? [['this', here]] : [['this', here], ['baseline', baseline]];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** A raw MQTT 3.1.1 connection: sends packets, hands every read's packets to `onRead`. */
+async function open(port, clientId, onRead) {
+  const socket = connect({ port, host: '127.0.0.1' });
+  socket.setNoDelay(true);
+  const decoder = new PacketDecoder({ protocolVersion: 4 });
+  let connack;
+  const connected = new Promise((resolve) => (connack = resolve));
+  socket.on('data', (chunk) => {
+    const packets = [];
+    decoder.decode(chunk, (p) => void packets.push(p));
+    if (packets[0]?.type === 2) connack();
+    onRead(packets);
+  });
+  await withTimeout(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'connect');
+  const send = (p) => socket.write(encodePacket(p, 4));
+  send({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId });
+  await withTimeout(connected, 5000, 'CONNACK');
+  return { socket, send };
+}
+
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, clock ticks of 10 ms
+}
+
+async function once(dir) {
+  const port = await freePort();
+  const broker = spawn(process.execPath, [join(dir, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--max-inflight', maxInflight, '--log-level', 'warn'], { stdio: 'ignore' });
+  try {
+    await withTimeout((async () => {
+      for (;;) {
+        const ok = await new Promise((resolve) => connect({ port, host: '127.0.0.1' }).once('connect', function () { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
+        if (ok) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })(), 10_000, 'the broker to listen');
+    // Load: every retained message at QoS 1, then wait for the last PUBACK.
+    let acked = 0;
+    let loaded;
+    const allAcked = new Promise((resolve) => (loaded = resolve));
+    const pub = await open(port, 'rw-loader', (packets) => {
+      for (const p of packets) if (p.type === 4 && ++acked === retained) loaded();
+    });
+    const payload = Buffer.alloc(64, 120);
+    for (let i = 0; i < retained; i++) {
+      pub.send({ type: 3, topic: `bench/ret/${i >>> 10}/${i & 1023}`, payload, qos: 1, packetId: (i % 65535) + 1, retain: true, dup: false });
+    }
+    await withTimeout(allAcked, 60_000, 'the retained messages to be stored');
+    pub.socket.destroy();
+    // Deliver: one subscriber of '#', acknowledging each read before reading on.
+    let received = 0;
+    let reads = 0;
+    let largest = 0;
+    let done;
+    const finished = new Promise((resolve) => (done = resolve));
+    const sub = await open(port, 'rw-sub', (packets) => {
+      const ids = packets.filter((p) => p.type === 3).map((p) => p.packetId);
+      if (ids.length === 0) return;
+      reads++;
+      largest = Math.max(largest, ids.length);
+      received += ids.length;
+      sub.socket.write(Buffer.concat(ids.map((packetId) => encodePacket({ type: 4, packetId, reasonCode: 0 }, 4))));
+      if (received >= retained) done();
+    });
+    const cpu0 = cpuMs(broker.pid);
+    const t0 = performance.now();
+    sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'bench/ret/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+    await withTimeout(finished, 60_000, 'the retained messages to arrive');
+    const ms = performance.now() - t0;
+    const cpu = cpuMs(broker.pid) - cpu0;
+    sub.socket.destroy();
+    return { ms, cpu, reads, largest };
+  } finally {
+    broker.kill('SIGTERM');
+  }
+}
+
+const results = new Map(builds.map(([name]) => [name, []]));
+for (let r = 0; r < runs; r++) {
+  for (const [name, dir] of builds) {
+    const res = await once(dir);
+    results.get(name).push(res);
+    console.log(`${name.padEnd(8)} run ${r + 1}: ${retained} in ${res.ms.toFixed(0)} ms, broker CPU ${res.cpu} ms, ${res.reads} reads (largest ${res.largest} PUBLISH)`);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const [name, list] of results) {
+  console.log(`${name.padEnd(8)} median: ${median(list.map((x) => x.ms)).toFixed(0)} ms, broker CPU ${median(list.map((x) => x.cpu))} ms, ${median(list.map((x) => x.reads))} reads`);
+}
