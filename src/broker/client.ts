@@ -245,29 +245,25 @@ export class Client {
     // stream write (and, over WebSocket, one frame) per turn instead of one per packet. Large
     // packets are not copied: what is gathered goes first, then they are written as they are.
     if (bytes.length >= DIRECT_WRITE_BYTES) {
-      this.flushPending();
+      this.flush();
       this.conn.write(bytes);
       return;
     }
     (this.pending ??= []).push(bytes);
     // Handed to the socket in pieces: the socket's own buffer is what canSend() bounds, and a
     // write it cannot take at once is what makes it emit 'drain', which resumes the session.
-    if ((this.pendingBytes += bytes.length) >= FLUSH_BYTES) this.flushPending();
-  }
-
-  /** Sends what is gathered now, ahead of the turn's end (a drain that refills a large window). */
-  flush(): void {
-    this.flushPending();
+    if ((this.pendingBytes += bytes.length) >= FLUSH_BYTES) this.flush();
   }
 
   /** Called once per event-loop turn by the broker for every client written to in that turn. */
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    this.flushPending();
+    this.flush();
   }
 
-  private flushPending(): void {
+  /** Sends what is gathered now; also ahead of the turn's end (a drain refilling a large window). */
+  flush(): void {
     const pending = this.pending;
     if (pending === undefined || pending.length === 0) return;
     this.conn.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));

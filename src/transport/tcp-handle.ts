@@ -48,7 +48,6 @@ interface StreamBinding {
   ShutdownWrap: new () => ShutdownRequest;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
 }
 
@@ -67,7 +66,7 @@ export function tcpHandleSupport(): boolean {
     const uv = binding('uv') as { UV_EOF?: unknown };
     const ok =
       typeof s.WriteWrap === 'function' && typeof s.ShutdownWrap === 'function' && s.streamBaseState instanceof Int32Array &&
-      [s.kReadBytesOrError, s.kArrayBufferOffset, s.kLastWriteWasAsync].every((k) => Number.isInteger(k)) &&
+      [s.kReadBytesOrError, s.kLastWriteWasAsync].every((k) => Number.isInteger(k)) &&
       typeof uv.UV_EOF === 'number';
     if (!ok) return false;
     eof = uv.UV_EOF as number;
