@@ -97,6 +97,8 @@ export class Broker {
       const backlog = state.backlog.get(session.clientId);
       if (backlog !== undefined) session.restoreBacklog(backlog);
       for (const packetId of state.incomingQos2.get(session.clientId) ?? []) session.addIncomingQos2(packetId);
+      // A session that expired while the broker was down ends from a timer, once every session
+      // is back: its shared messages can go to the other members of their groups.
       this.scheduleExpiry(session, now);
     }
     for (const stored of state.wills) {
@@ -104,6 +106,19 @@ export class Broker {
       this.delayWill(stored.clientId, will, stored.publishAt, now);
     }
     this.logger.info('state restored', { retained: this.retained.size, sessions: this.sessions.size, wills: state.wills.length });
+  }
+
+  /**
+   * 5.0 shared subscriptions: what a member has not received goes to another member of the
+   * group it came through, when its connection is lost or its session ends. A group gone
+   * meanwhile (all unsubscribed) leaves the message with this session.
+   */
+  private handOnShared(session: Session): void {
+    session.handOnShared((delivery) => {
+      const shared = parseSharedFilter(delivery.shareGroup!);
+      const group = shared ? this.sharedTree.get(shared.filter, shared.group) : undefined;
+      return group !== undefined && group.deliver(delivery.message, session);
+    });
   }
 
   /** Takes a new network connection; the client's CONNECT decides the rest. */
@@ -170,8 +185,15 @@ export class Broker {
     session.client = client;
     session.disconnectedAt = undefined;
     client.session = session;
-    if (session.persistent) this.persistSession(session);
-    else if (session.stored) this.unpersistSession(session);
+    if (session.persistent) {
+      this.persistSession(session);
+    } else if (session.stored) {
+      // 5.0: resumed with a Session Expiry Interval of 0, the session now ends with this
+      // connection. Its queue past the in-memory window is only in the store, which is about to
+      // forget the session: read it all in first, or it would be lost [MQTT-3.1.2-5] (v5).
+      session.readBacklog();
+      this.unpersistSession(session);
+    }
     return { session, sessionPresent };
   }
 
@@ -195,12 +217,7 @@ export class Broker {
       } else if (publishWill && will !== undefined) {
         this.publishWill(will);
       }
-      // 5.0 shared subscriptions: what this member had not yet received goes to another member.
-      for (const delivery of session.takeSharedDeliveries()) {
-        if (delivery.group!.deliver(delivery.message, session)) continue;
-        session.restore(delivery);
-        if (session.persistent) this.store.putDelivery(session.clientId, delivery);
-      }
+      this.handOnShared(session);
       this.scheduleExpiry(session, now);
     } else if (publishWill && will !== undefined) {
       this.publishWill(will);
@@ -458,6 +475,8 @@ export class Broker {
   /** The session is over: its subscriptions go, its state goes, a delayed will fires. */
   private endSession(session: Session): void {
     if (this.sessions.get(session.clientId) !== session) return;
+    // What a shared member still owed goes to the rest of its group, not down with the session.
+    this.handOnShared(session);
     for (const filter of [...session.subscriptions.keys()]) this.unsubscribe(session, filter);
     if (session.stored) this.unpersistSession(session);
     session.discard();

@@ -16,14 +16,11 @@ import { Message, minQoS } from './message.js';
 import { RetainedFeed } from './retained-feed.js';
 import type { Client } from './client.js';
 import type { Broker } from './broker.js';
-import type { SharedGroup } from './shared-group.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { Backpressure } from './backpressure.js';
 
 export interface Delivery extends StoredDelivery {
   message: Message;
-  /** Set when the message came through a shared subscription: it may go to another member. */
-  group?: SharedGroup;
 }
 
 export const NEVER_EXPIRES = 0xffffffff;
@@ -49,6 +46,8 @@ const EMPTY_SET: Set<number> = new EmptySet();
 
 /** Fewest backlog deliveries read at once from the store. */
 const MIN_PAGE = 64;
+/** Backlog deliveries read at once when looking through all of them for shared ones. */
+const SCAN_PAGE = 1000;
 
 export class Session {
   readonly clientId: string;
@@ -148,50 +147,71 @@ export class Session {
     if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
   }
 
-  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group?: SharedGroup): void {
+  /** `shareGroup`: the shared subscription (`$share/{group}/{filter}`) the message came through, if any. */
+  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup?: string): void {
     const client = this.client;
     if (client === undefined) {
       // Offline: only a session that outlives its connection keeps messages, and only QoS 1/2.
-      if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds, group);
+      if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds, shareGroup);
       return;
     }
     if (this.queue.length === 0 && this.backlog === 0 && client.canSend(qos, this.inflight.size)) {
       if (qos === 0) client.writePublish(message, 0, retain, 0, false, subscriptionIds);
-      else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds, group));
+      else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
     } else {
-      this.enqueue(message, qos, retain, subscriptionIds, group);
+      this.enqueue(message, qos, retain, subscriptionIds, shareGroup);
     }
   }
 
   /**
-   * Takes back the messages that came through shared subscriptions and were not yet received
-   * (queued, or QoS 1 sent without PUBACK), so the group can give them to another member when
-   * this one's connection is lost.
+   * 5.0 shared subscriptions: offers `give` every QoS 1/2 message that came through one and that
+   * this client has not received (queued, in memory or in the store's backlog, or QoS 1 sent
+   * without a PUBACK); what `give` hands to another member of the group is no longer this
+   * session's. Called when the connection is lost and when the session ends, so a member that
+   * goes away strands nothing its group could still receive.
    */
-  takeSharedDeliveries(): Delivery[] {
-    const taken: Delivery[] = [];
+  handOnShared(give: (delivery: Delivery) => boolean): void {
     for (const [packetId, delivery] of this.inflight) {
       // A QoS 2 message already sent stays with this session: it is completed to this client
       // when it returns, or dropped with the session ([MQTT-4.8.2-4] [MQTT-4.8.2-5] (v5)).
-      if (delivery.group === undefined || delivery.qos !== 1) continue;
+      if (delivery.shareGroup === undefined || delivery.qos !== 1 || !give(delivery)) continue;
       this.inflight.delete(packetId);
-      taken.push(delivery);
+      if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
     }
     if (this.queue.length > 0) {
       const kept: (Delivery | RetainedFeed)[] = [];
       for (let d = this.dequeue(); d !== undefined; d = this.dequeue()) {
-        if (!(d instanceof RetainedFeed) && d.group !== undefined && d.qos > 0) taken.push(d);
-        else kept.push(d);
+        if (!(d instanceof RetainedFeed) && d.shareGroup !== undefined && d.qos > 0 && give(d)) {
+          if (this.persistent) this.broker.store.deleteDelivery(this.clientId, d.seq);
+        } else {
+          kept.push(d);
+        }
       }
       for (const d of kept) {
         this.queue.push(d);
         if (!(d instanceof RetainedFeed)) this.queuedBytes += d.message.payload.length;
       }
     }
-    // The backlog stays: which group a delivery came through is not stored (nor kept across
-    // a restart), so those messages wait for this session like its own.
-    if (this.persistent) for (const d of taken) this.broker.store.deleteDelivery(this.clientId, d.seq);
-    return taken;
+    if (this.backlog > 0) this.handOnSharedBacklog(give);
+  }
+
+  /** handOnShared() for the deliveries past the window, read from the store a page at a time. */
+  private handOnSharedBacklog(give: (delivery: Delivery) => boolean): void {
+    let after = this.lastQueuedSeq;
+    while (true) {
+      const page = this.broker.store.readQueued(this.clientId, after, SCAN_PAGE, Message.fromStored);
+      for (const stored of page) {
+        const delivery = stored as Delivery;
+        after = delivery.seq;
+        if (delivery.shareGroup === undefined || delivery.qos === 0 || !give(delivery)) continue;
+        this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+        const size = delivery.message.payload.length;
+        this.backlog--;
+        this.backlogBytes -= size;
+        this.queuedBytes -= size;
+      }
+      if (page.length < SCAN_PAGE) return;
+    }
   }
 
   /** Sends what waits in the queue, as far as the in-flight window and the socket allow. */
@@ -323,9 +343,9 @@ export class Session {
     this.subscriptions = EMPTY_MAP;
   }
 
-  private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): Delivery {
+  private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup: string | undefined): Delivery {
     const delivery: Delivery = { seq: this.nextSeq++, message, qos, retain, subscriptionIdentifiers: subscriptionIds };
-    if (group !== undefined) delivery.group = group;
+    if (shareGroup !== undefined) delivery.shareGroup = shareGroup;
     return delivery;
   }
 
@@ -374,7 +394,7 @@ export class Session {
     if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
   }
 
-  private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, group: SharedGroup | undefined): void {
+  private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup: string | undefined): void {
     const caps = this.broker.caps;
     const size = message.payload.length;
     if (this.queuedCount >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
@@ -397,9 +417,9 @@ export class Session {
       // QoS 0, so the queue keeps its order when these are read back.
       this.backlog++;
       this.backlogBytes += size;
-      this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, group));
+      this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
     } else {
-      const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, group);
+      const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup);
       this.queue.push(delivery);
       this.lastQueuedSeq = delivery.seq;
       if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
@@ -414,6 +434,11 @@ export class Session {
   private windowSize(): number {
     if (!this.persistent || !this.broker.store.pagesQueues) return Infinity;
     return this.client === undefined ? 0 : this.broker.caps.queueWindow;
+  }
+
+  /** Moves every delivery of the backlog from the store into memory (the session stops being persistent). */
+  readBacklog(): void {
+    while (this.backlog > 0) this.refill();
   }
 
   /** Moves the oldest deliveries of the backlog from the store into the window. */

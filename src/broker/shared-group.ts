@@ -10,10 +10,15 @@ export class SharedGroup {
   private members: SubscriptionEntry[] = [];
   private next = 0;
 
+  /** The shared subscription's own filter, `$share/{group}/{filter}`: how deliveries name the group. */
+  readonly key: string;
+
   constructor(
     readonly group: string,
     readonly filter: string,
-  ) {}
+  ) {
+    this.key = `$share/${group}/${filter}`;
+  }
 
   get size(): number {
     return this.members.length;
@@ -38,7 +43,7 @@ export class SharedGroup {
     if (entry === undefined) return false;
     const subscription = entry.subscription;
     const ids = subscription.subscriptionIdentifier !== undefined ? [subscription.subscriptionIdentifier] : undefined;
-    entry.session.deliver(message, minQoS(message.qos, subscription.qos), subscription.retainAsPublished && message.retain, ids, this);
+    entry.session.deliver(message, minQoS(message.qos, subscription.qos), subscription.retainAsPublished && message.retain, ids, this.key);
     return true;
   }
 

@@ -100,6 +100,11 @@ const MIGRATIONS: readonly string[] = [
     publish_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 3: the shared subscription a delivery came through (5.0), so that what a member of a
+  // group has not received can go to another member after a restart too.
+  `
+  ALTER TABLE deliveries ADD COLUMN share_group TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

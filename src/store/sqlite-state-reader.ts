@@ -18,9 +18,9 @@ const CHUNK_ROWS = 10_000;
 const INLINE_PAYLOAD_MAX = 4096;
 const EMPTY = Buffer.alloc(0);
 
-/** A delivery joined with its message: client_id, seq, qos, retain, subscription_ids, packet_id, released, message_id, then the message columns. */
+/** A delivery joined with its message: client_id, seq, qos, retain, subscription_ids, packet_id, released, share_group, message_id, then the message columns. */
 type JoinedRow = [
-  string, number, number, number, string | null, number | null, number | null, number,
+  string, number, number, number, string | null, number | null, number | null, string | null, number,
   string, Buffer, number, number, string | null, number | null,
 ];
 
@@ -31,7 +31,7 @@ function joinedDelivery(
   wrap: ((message: StoredMessage) => StoredMessage) | undefined,
   onMessage: (message: StoredMessage, id: number) => void,
 ): StoredDelivery {
-  const [, seq, qos, retain, subscriptionIds, packetId, released, messageId, topic, payload, mQos, mRetain, properties, expiresAt] = row;
+  const [, seq, qos, retain, subscriptionIds, packetId, released, shareGroup, messageId, topic, payload, mQos, mRetain, properties, expiresAt] = row;
   let message = messages.get(messageId);
   if (message === undefined) {
     let stored: StoredMessage = { topic, payload, qos: mQos as StoredMessage['qos'], retain: mRetain === 1 };
@@ -45,6 +45,7 @@ function joinedDelivery(
   if (subscriptionIds !== null) delivery.subscriptionIdentifiers = JSON.parse(subscriptionIds) as number[];
   if (packetId !== null) delivery.packetId = packetId;
   if (released !== null) delivery.released = released === 1;
+  if (shareGroup !== null) delivery.shareGroup = shareGroup;
   return delivery;
 }
 
@@ -86,7 +87,7 @@ export class StateReader {
     const deliveries = (where: string) =>
       db
         .prepare(
-          `SELECT json_group_array(json_array(client_id, seq, message_id, qos, retain, json(subscription_ids), packet_id, released)
+          `SELECT json_group_array(json_array(client_id, seq, message_id, qos, retain, json(subscription_ids), packet_id, released, share_group)
                                    ORDER BY client_id, seq)
            FROM (SELECT * FROM deliveries ${where} ORDER BY client_id, seq LIMIT ${CHUNK_ROWS})`,
         )
@@ -99,7 +100,7 @@ export class StateReader {
     const joined = (where: string) =>
       db
         .prepare(
-          `SELECT d.client_id, d.seq, d.qos, d.retain, d.subscription_ids, d.packet_id, d.released, d.message_id,
+          `SELECT d.client_id, d.seq, d.qos, d.retain, d.subscription_ids, d.packet_id, d.released, d.share_group, d.message_id,
                   m.topic, m.payload, m.qos, m.retain, m.properties, m.expires_at
            FROM deliveries d JOIN messages m ON m.id = d.message_id ${where}`,
         )
@@ -218,10 +219,10 @@ export class StateReader {
     const deliveries = new Map<string, StoredDelivery[]>();
     let list: StoredDelivery[] = [];
     let listClient: string | undefined;
-    type Entry = [string, number, number, number, number, number[] | null, number | null, number | null];
+    type Entry = [string, number, number, number, number, number[] | null, number | null, number | null, string | null];
     let page = JSON.parse(this.firstDeliveries.get() as string) as Entry[];
     while (page.length > 0) {
-      for (const [clientId, seq, messageId, qos, retain, subscriptionIds, packetId, released] of page) {
+      for (const [clientId, seq, messageId, qos, retain, subscriptionIds, packetId, released, shareGroup] of page) {
         if (clientId !== listClient) {
           listClient = clientId;
           deliveries.set(clientId, (list = []));
@@ -232,6 +233,7 @@ export class StateReader {
         if (subscriptionIds !== null) delivery.subscriptionIdentifiers = subscriptionIds;
         if (packetId !== null) delivery.packetId = packetId;
         if (released !== null) delivery.released = released === 1;
+        if (shareGroup !== null) delivery.shareGroup = shareGroup;
         list.push(delivery);
       }
       const last = page[page.length - 1]!;

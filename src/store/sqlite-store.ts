@@ -123,6 +123,7 @@ export class SqliteStore implements Store {
       subscriptionIds: ids === undefined ? null : JSON.stringify(ids),
       packetId: delivery.packetId ?? null,
       released: delivery.released === undefined ? null : delivery.released ? 1 : 0,
+      shareGroup: delivery.shareGroup ?? null,
     };
     this.batch()?.setDelivery(clientId, delivery.seq, row);
   }
@@ -228,7 +229,7 @@ export class SqliteStore implements Store {
           continue;
         }
         const messageId = this.messageId(row.message, written);
-        sql.upsertDelivery.run(clientId, seq, messageId, row.qos, row.retain, row.subscriptionIds, row.packetId, row.released);
+        sql.upsertDelivery.run(clientId, seq, messageId, row.qos, row.retain, row.subscriptionIds, row.packetId, row.released, row.shareGroup);
       }
     }
     for (const [clientId, ids] of batch.incomingQos2) {
@@ -285,11 +286,11 @@ function prepareStatements(db: Database.Database) {
       `INSERT OR IGNORE INTO messages (id, topic, payload, qos, retain, properties, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     upsertDelivery: statement(
-      `INSERT INTO deliveries (client_id, seq, message_id, qos, retain, subscription_ids, packet_id, released)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO deliveries (client_id, seq, message_id, qos, retain, subscription_ids, packet_id, released, share_group)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_id, seq) DO UPDATE SET message_id = excluded.message_id, qos = excluded.qos,
          retain = excluded.retain, subscription_ids = excluded.subscription_ids, packet_id = excluded.packet_id,
-         released = excluded.released`,
+         released = excluded.released, share_group = excluded.share_group`,
     ),
     deleteDelivery: statement('DELETE FROM deliveries WHERE client_id = ? AND seq = ?'),
     insertIncoming: statement('INSERT OR IGNORE INTO incoming_qos2 (client_id, packet_id) VALUES (?, ?)'),

@@ -45,6 +45,11 @@ export interface StoredDelivery {
   packetId?: number;
   /** QoS 2 only: PUBREC received, PUBREL sent. */
   released?: boolean;
+  /**
+   * 5.0: the shared subscription (`$share/{group}/{filter}`) the message came through. It may go
+   * to another member of that group if this session's connection or the session itself ends.
+   */
+  shareGroup?: string;
 }
 
 /** A 5.0 will waiting out its Will Delay Interval after its connection ended. */

@@ -12,6 +12,7 @@ export interface DeliveryRow {
   subscriptionIds: string | null;
   packetId: number | null;
   released: number | null;
+  shareGroup: string | null;
 }
 
 /** client_id, expiry_interval, protocol_version, subscriptions JSON, disconnected_at. */

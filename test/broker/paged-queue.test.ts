@@ -115,6 +115,19 @@ describe('paged session queues (SQLite store)', () => {
     back.close();
   });
 
+  test('[MQTT-3.1.2-5] (v5) a session resumed with Session Expiry Interval 0 gets all of its queue, the part only in the store included', async () => {
+    await start();
+    await subscribeAndLeave('resume-0', 1, 5);
+    await publishNumbered(b.port, 120, () => 1);
+    assert.equal(session('resume-0').backlog, 120);
+    // The session now ends with this connection, and the store forgets it at once.
+    const back = await RawClient.connect(b.port, { clientId: 'resume-0', cleanStart: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } });
+    assert.deepEqual(await receiveAcking(back, 120), numbers(0, 120));
+    await until(() => session('resume-0').queuedCount === 0 && session('resume-0').inflight.size === 0);
+    back.close();
+    await until(() => !b.broker.core.sessions.has('resume-0'), 3000, 'the session to end with its connection');
+  });
+
   test('an online consumer that falls behind holds only its window in memory, and loses nothing', async () => {
     await start({ maxInflight: 2 });
     const sub = await RawClient.connect(b.port, { clientId: 'slow', cleanStart: false });

@@ -158,7 +158,7 @@ describe('SqliteStore', () => {
       assert.deepEqual(tables.map((t) => t.name), ['deliveries', 'incoming_qos2', 'messages', 'retained', 'sessions', 'wills']);
     });
 
-    test('a version 1 file (Midge before wills) migrates to version 2 with its data intact', async () => {
+    test('a version 1 file (Midge before wills and share groups) migrates to the current version with its data intact', async () => {
       // Written by the schema-1 SqliteStore (commit 2371062); never regenerate it with newer code.
       const fixturePath = fileURLToPath(new URL('./fixtures/midge-v1.db', import.meta.url));
       const path = join(dir(), 'midge.db');
@@ -195,14 +195,17 @@ describe('SqliteStore', () => {
       };
       assert.deepEqual(normalize(await store.load()), expected);
       assert.equal(inspect<{ user_version: number }>(path, 'PRAGMA user_version')[0]!.user_version, SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(SCHEMA_VERSION, 3);
 
-      // The new table takes wills, and the migrated file opens again without migrating twice.
+      // The new table takes wills, the new column share groups, and the migrated file opens
+      // again without migrating twice.
       store.putWill(will('v1-client'));
+      store.putDelivery('v1-client', delivery(3, queued, { qos: 1, shareGroup: '$share/g/v1/#' }));
       await store.close();
       const again = SqliteStore.open({ path });
       cleanups.push(() => again.close());
-      assert.deepEqual(normalize(await again.load()), { ...expected, wills: [will('v1-client')] });
+      const deliveries = [['v1-client', [...expected.deliveries[0]![1]!, delivery(3, queued, { qos: 1, shareGroup: '$share/g/v1/#' })]]];
+      assert.deepEqual(normalize(await again.load()), { ...expected, deliveries, wills: [will('v1-client')] });
     });
 
     test('a failed migration leaves the file at its old version, and a later open completes it', async () => {

@@ -192,15 +192,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
       store.putSession(session('c'));
       store.putDelivery('c', delivery(30, m1, { qos: 2, subscriptionIdentifiers: [4, 2] }));
       store.putDelivery('c', delivery(10, m2, { qos: 1, retain: true }));
-      store.putDelivery('c', delivery(20, m1, { qos: 1, packetId: 9 }));
-      store.putDelivery('c', delivery(40, m2));
+      store.putDelivery('c', delivery(20, m1, { qos: 1, packetId: 9, shareGroup: '$share/g/t/#' }));
+      store.putDelivery('c', delivery(40, m2, { shareGroup: '$share/other/t/2' }));
       await flushed();
       assert.deepEqual(normalize(await store.load()).deliveries, [
         ['c', [
           delivery(10, m2, { qos: 1, retain: true }),
-          delivery(20, m1, { qos: 1, packetId: 9 }),
+          delivery(20, m1, { qos: 1, packetId: 9, shareGroup: '$share/g/t/#' }),
           delivery(30, m1, { qos: 2, subscriptionIdentifiers: [4, 2] }),
-          delivery(40, m2),
+          delivery(40, m2, { shareGroup: '$share/other/t/2' }),
         ]],
       ]);
 
@@ -216,7 +216,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         ['c', [
           delivery(10, m2, { qos: 1, retain: true }),
           delivery(30, m1, { qos: 2, subscriptionIdentifiers: [4, 2], packetId: 65535, released: true }),
-          delivery(40, m2),
+          delivery(40, m2, { shareGroup: '$share/other/t/2' }),
         ]],
       ]);
 
@@ -494,7 +494,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         store.putSession(session('c'));
         for (const m of msgs) {
           const seq = Number(m.topic.slice(2));
-          store.putDelivery('c', delivery(seq, m, seq === 4 ? { packetId: 77 } : seq === 7 ? { subscriptionIdentifiers: [3] } : {}));
+          store.putDelivery('c', delivery(seq, m, seq === 4 ? { packetId: 77, shareGroup: '$share/g/q/#' } : seq === 7 ? { subscriptionIdentifiers: [3] } : seq === 8 ? { shareGroup: '$share/g/q/#' } : {}));
         }
         store.putDelivery('other', delivery(1, msgs[0]!));
         return msgs;
@@ -504,7 +504,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         const msgs = fill();
         await flushed();
         for (const state of [await store.load({ leaveQueued: true }), await reopen().then(() => store.load({ leaveQueued: true }))]) {
-          assert.deepEqual([...state.deliveries], [['c', [delivery(4, msgs[3]!, { packetId: 77 })]]]);
+          assert.deepEqual([...state.deliveries], [['c', [delivery(4, msgs[3]!, { packetId: 77, shareGroup: '$share/g/q/#' })]]]);
           assert.deepEqual(
             [...state.backlog].sort(([a], [b]) => compare(a, b)),
             [
@@ -524,7 +524,11 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         const seqs = (page: StoredDelivery[]) => page.map((d) => d.seq);
         assert.deepEqual(seqs(store.readQueued('c', 0, 2)), [1, 2]);
         assert.deepEqual(seqs(store.readQueued('c', 2, 3)), [3, 5, 6]);
-        assert.deepEqual(store.readQueued('c', 6, 100), [delivery(7, msgs[6]!, { subscriptionIdentifiers: [3] }), delivery(8, msgs[7]!), delivery(9, msgs[8]!)]);
+        assert.deepEqual(store.readQueued('c', 6, 100), [
+          delivery(7, msgs[6]!, { subscriptionIdentifiers: [3] }),
+          delivery(8, msgs[7]!, { shareGroup: '$share/g/q/#' }),
+          delivery(9, msgs[8]!),
+        ]);
         assert.deepEqual(store.readQueued('c', 9, 100), []);
         assert.deepEqual(store.readQueued('nobody', 0, 100), []);
         assert.deepEqual(store.readQueued('c', 0, 0), []);
