@@ -114,11 +114,16 @@ export class Broker {
    * meanwhile (all unsubscribed) leaves the message with this session.
    */
   private handOnShared(session: Session): void {
-    session.handOnShared((delivery) => {
-      const shared = parseSharedFilter(delivery.shareGroup!);
-      const group = shared ? this.sharedTree.get(shared.filter, shared.group) : undefined;
-      return group !== undefined && group.deliver(delivery.message, session);
-    });
+    session.handOnShared(
+      (shareGroup) => this.sharedGroup(shareGroup)?.hasTakerBesides(session) ?? false,
+      (delivery) => this.sharedGroup(delivery.shareGroup!)?.deliver(delivery.message, session) ?? false,
+    );
+  }
+
+  /** The group of a shared subscription's own filter (`$share/{group}/{filter}`), if it has members. */
+  private sharedGroup(shareGroup: string): SharedGroup | undefined {
+    const shared = parseSharedFilter(shareGroup);
+    return shared ? this.sharedTree.get(shared.filter, shared.group) : undefined;
   }
 
   /** Takes a new network connection; the client's CONNECT decides the rest. */

@@ -71,6 +71,8 @@ export class Session {
   queuedBytes = 0;
   /** The seq of the newest delivery that entered `queue`: the backlog starts after it. */
   private lastQueuedSeq = 0;
+  /** The backlog may hold deliveries that came through shared subscriptions (handOnShared looks only then). */
+  private sharedInBacklog = false;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
   incomingQos2: Set<number> = EMPTY_SET;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -145,6 +147,7 @@ export class Session {
     this.backlogBytes += backlog.bytes;
     this.queuedBytes += backlog.bytes;
     if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
+    if (backlog.shared > 0) this.sharedInBacklog = true;
   }
 
   /** `shareGroup`: the shared subscription (`$share/{group}/{filter}`) the message came through, if any. */
@@ -170,7 +173,7 @@ export class Session {
    * session's. Called when the connection is lost and when the session ends, so a member that
    * goes away strands nothing its group could still receive.
    */
-  handOnShared(give: (delivery: Delivery) => boolean): void {
+  handOnShared(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
     for (const [packetId, delivery] of this.inflight) {
       // A QoS 2 message already sent stays with this session: it is completed to this client
       // when it returns, or dropped with the session ([MQTT-4.8.2-4] [MQTT-4.8.2-5] (v5)).
@@ -192,25 +195,35 @@ export class Session {
         if (!(d instanceof RetainedFeed)) this.queuedBytes += d.message.payload.length;
       }
     }
-    if (this.backlog > 0) this.handOnSharedBacklog(give);
+    if (this.backlog > 0 && this.sharedInBacklog) this.handOnSharedBacklog(hasTaker, give);
   }
 
-  /** handOnShared() for the deliveries past the window, read from the store a page at a time. */
-  private handOnSharedBacklog(give: (delivery: Delivery) => boolean): void {
-    let after = this.lastQueuedSeq;
-    while (true) {
-      const page = this.broker.store.readQueued(this.clientId, after, SCAN_PAGE, Message.fromStored);
-      for (const stored of page) {
-        const delivery = stored as Delivery;
-        after = delivery.seq;
-        if (delivery.shareGroup === undefined || delivery.qos === 0 || !give(delivery)) continue;
-        this.broker.store.deleteDelivery(this.clientId, delivery.seq);
-        const size = delivery.message.payload.length;
-        this.backlog--;
-        this.backlogBytes -= size;
-        this.queuedBytes -= size;
+  /**
+   * handOnShared() for the deliveries past the window: the store names the groups they came
+   * through, and only those of groups with another member to take them are read, a page at a
+   * time. A lone member with a long backlog costs one query, not a read of every message.
+   */
+  private handOnSharedBacklog(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
+    const store = this.broker.store;
+    const groups = store.queuedShareGroups(this.clientId, this.lastQueuedSeq);
+    if (groups.length === 0) this.sharedInBacklog = false;
+    for (const shareGroup of groups) {
+      if (!hasTaker(shareGroup)) continue;
+      let after = this.lastQueuedSeq;
+      while (true) {
+        const page = store.readQueuedShared(this.clientId, shareGroup, after, SCAN_PAGE, Message.fromStored);
+        for (const stored of page) {
+          const delivery = stored as Delivery;
+          after = delivery.seq;
+          if (delivery.qos === 0 || !give(delivery)) continue;
+          store.deleteDelivery(this.clientId, delivery.seq);
+          const size = delivery.message.payload.length;
+          this.backlog--;
+          this.backlogBytes -= size;
+          this.queuedBytes -= size;
+        }
+        if (page.length < SCAN_PAGE) break;
       }
-      if (page.length < SCAN_PAGE) return;
     }
   }
 
@@ -338,6 +351,7 @@ export class Session {
     this.queue.clear();
     this.backlog = 0;
     this.backlogBytes = 0;
+    this.sharedInBacklog = false;
     this.queuedBytes = 0;
     this.incomingQos2 = EMPTY_SET;
     this.subscriptions = EMPTY_MAP;
@@ -417,6 +431,7 @@ export class Session {
       // QoS 0, so the queue keeps its order when these are read back.
       this.backlog++;
       this.backlogBytes += size;
+      if (shareGroup !== undefined) this.sharedInBacklog = true;
       this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
     } else {
       const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup);

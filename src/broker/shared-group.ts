@@ -37,6 +37,11 @@ export class SharedGroup {
     return true;
   }
 
+  /** Whether a member other than `session` could take a message (online, or offline with a persistent session). */
+  hasTakerBesides(session: Session): boolean {
+    return this.members.some((m) => m.session !== session && (m.session.client !== undefined || m.session.persistent));
+  }
+
   /** Gives the message to one member; false when the group has nobody to take it. */
   deliver(message: Message, exclude?: Session): boolean {
     const entry = this.pick(message, exclude);

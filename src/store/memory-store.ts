@@ -22,10 +22,11 @@ export class MemoryStore implements Store {
       let left: StoredBacklog | undefined;
       for (const d of sortedBySeq(bySeq)) {
         if (options.leaveQueued === true && d.packetId === undefined) {
-          left ??= { count: 0, bytes: 0, lastSeq: 0 };
+          left ??= { count: 0, bytes: 0, lastSeq: 0, shared: 0 };
           left.count++;
           left.bytes += d.message.payload.length;
           left.lastSeq = d.seq;
+          if (d.shareGroup !== undefined) left.shared++;
         } else {
           list.push(wrap === undefined ? d : { ...d, message: wrap(d.message) });
         }
@@ -71,6 +72,28 @@ export class MemoryStore implements Store {
   }
 
   readQueued(clientId: string, afterSeq: number, limit: number, wrapMessage?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    return this.queuedPage(clientId, undefined, afterSeq, limit, wrapMessage);
+  }
+
+  queuedShareGroups(clientId: string, afterSeq: number): string[] {
+    const groups = new Set<string>();
+    for (const d of this.deliveries.get(clientId)?.values() ?? []) {
+      if (d.seq > afterSeq && d.packetId === undefined && d.shareGroup !== undefined) groups.add(d.shareGroup);
+    }
+    return [...groups];
+  }
+
+  readQueuedShared(clientId: string, shareGroup: string, afterSeq: number, limit: number, wrapMessage?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    return this.queuedPage(clientId, shareGroup, afterSeq, limit, wrapMessage);
+  }
+
+  private queuedPage(
+    clientId: string,
+    shareGroup: string | undefined,
+    afterSeq: number,
+    limit: number,
+    wrapMessage: ((message: StoredMessage) => StoredMessage) | undefined,
+  ): StoredDelivery[] {
     const wrap = once(wrapMessage);
     const bySeq = this.deliveries.get(clientId);
     if (bySeq === undefined) return [];
@@ -78,6 +101,7 @@ export class MemoryStore implements Store {
     for (const d of sortedBySeq(bySeq)) {
       if (page.length >= limit) break;
       if (d.seq <= afterSeq || d.packetId !== undefined) continue;
+      if (shareGroup !== undefined && d.shareGroup !== shareGroup) continue;
       page.push(wrap === undefined ? { ...d } : { ...d, message: wrap(d.message) });
     }
     return page;

@@ -64,6 +64,8 @@ export class StateReader {
   private readonly wills: Database.Statement<[]>;
   private readonly inflight: Database.Statement<[]>;
   private readonly queuedPage: Database.Statement<[string, number, number]>;
+  private readonly sharedPage: Database.Statement<[string, string, number, number]>;
+  private readonly shareGroups: Database.Statement<[string, number]>;
   private readonly backlog: Database.Statement<[]>;
 
   constructor(db: Database.Database) {
@@ -109,10 +111,18 @@ export class StateReader {
     this.queuedPage = joined('WHERE d.client_id = ? AND d.seq > ? AND d.packet_id IS NULL ORDER BY d.seq LIMIT ?') as Database.Statement<
       [string, number, number]
     >;
+    this.sharedPage = joined(
+      'WHERE d.client_id = ? AND d.share_group = ? AND d.seq > ? AND d.packet_id IS NULL ORDER BY d.seq LIMIT ?',
+    ) as Database.Statement<[string, string, number, number]>;
+    this.shareGroups = db
+      .prepare<[string, number]>(
+        'SELECT DISTINCT share_group FROM deliveries WHERE client_id = ? AND seq > ? AND packet_id IS NULL AND share_group IS NOT NULL',
+      )
+      .pluck();
     // length() of a BLOB reads its size from the record header, not the payload itself.
     this.backlog = db
       .prepare<[]>(
-        `SELECT d.client_id, count(*), sum(length(m.payload)), max(d.seq)
+        `SELECT d.client_id, count(*), sum(length(m.payload)), max(d.seq), count(d.share_group)
          FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.packet_id IS NULL GROUP BY d.client_id`,
       )
       .raw();
@@ -136,8 +146,8 @@ export class StateReader {
         if (list === undefined) deliveries.set(row[0], (list = []));
         list.push(joinedDelivery(row, messages, options.wrapMessage, onMessage));
       }
-      for (const [clientId, count, bytes, lastSeq] of this.backlog.iterate() as Iterable<[string, number, number, number]>) {
-        backlog.set(clientId, { count, bytes, lastSeq });
+      for (const [clientId, count, bytes, lastSeq, shared] of this.backlog.iterate() as Iterable<[string, number, number, number, number]>) {
+        backlog.set(clientId, { count, bytes, lastSeq, shared });
       }
     } else {
       const messages = new Map<number, StoredMessage>();
@@ -159,9 +169,10 @@ export class StateReader {
     };
   }
 
-  /** A page of a client's queued deliveries (see Store.readQueued). */
+  /** A page of a client's queued deliveries, all or those of one share group (see Store.readQueued). */
   readQueued(
     clientId: string,
+    shareGroup: string | undefined,
     afterSeq: number,
     limit: number,
     wrap: ((message: StoredMessage) => StoredMessage) | undefined,
@@ -169,10 +180,14 @@ export class StateReader {
   ): StoredDelivery[] {
     const messages = new Map<number, StoredMessage>();
     const page: StoredDelivery[] = [];
-    for (const row of this.queuedPage.iterate(clientId, afterSeq, limit) as Iterable<JoinedRow>) {
-      page.push(joinedDelivery(row, messages, wrap, onMessage));
-    }
+    const rows = shareGroup === undefined ? this.queuedPage.iterate(clientId, afterSeq, limit) : this.sharedPage.iterate(clientId, shareGroup, afterSeq, limit);
+    for (const row of rows as Iterable<JoinedRow>) page.push(joinedDelivery(row, messages, wrap, onMessage));
     return page;
+  }
+
+  /** See Store.queuedShareGroups. */
+  queuedShareGroups(clientId: string, afterSeq: number): string[] {
+    return this.shareGroups.all(clientId, afterSeq) as string[];
   }
 
   private readMessages(table: MessageTable, each: (message: StoredMessage, id: number) => void): void {

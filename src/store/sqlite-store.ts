@@ -81,10 +81,25 @@ export class SqliteStore implements Store {
    * includes them. A store that failed has nothing more to give: the broker stops on the failure.
    */
   readQueued(clientId: string, afterSeq: number, limit: number, wrap?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    if (!this.readableFor(clientId)) return [];
+    return this.reader.readQueued(clientId, undefined, afterSeq, limit, wrap, this.rememberMessageId);
+  }
+
+  queuedShareGroups(clientId: string, afterSeq: number): string[] {
+    if (!this.readableFor(clientId)) return [];
+    return this.reader.queuedShareGroups(clientId, afterSeq);
+  }
+
+  readQueuedShared(clientId: string, shareGroup: string, afterSeq: number, limit: number, wrap?: (message: StoredMessage) => StoredMessage): StoredDelivery[] {
+    if (!this.readableFor(clientId)) return [];
+    return this.reader.readQueued(clientId, shareGroup, afterSeq, limit, wrap, this.rememberMessageId);
+  }
+
+  /** Commits the pending batch first when it changes this client's deliveries, so a read sees them; false once the store cannot be read. */
+  private readableFor(clientId: string): boolean {
     const pending = this.pending;
     if (pending !== undefined && (pending.deliveries.has(clientId) || pending.endedSessions.has(clientId))) this.commitPending();
-    if (this.failure !== undefined || this.closed) return [];
-    return this.reader.readQueued(clientId, afterSeq, limit, wrap, this.rememberMessageId);
+    return this.failure === undefined && !this.closed;
   }
 
   private readonly rememberMessageId = (message: StoredMessage, id: number): void => {

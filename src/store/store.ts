@@ -67,6 +67,8 @@ export interface StoredBacklog {
   bytes: number;
   /** The highest seq among them. */
   lastSeq: number;
+  /** How many of them came through a shared subscription (have a shareGroup). */
+  shared: number;
 }
 
 export interface LoadOptions {
@@ -106,6 +108,16 @@ export interface Store {
    * order, including changes not yet flushed. Messages are made by `wrapMessage` as in load().
    */
   readQueued(clientId: string, afterSeq: number, limit: number, wrapMessage?: (message: StoredMessage) => StoredMessage): StoredDelivery[];
+  /** The share groups of a client's queued deliveries with seq > `afterSeq`, each once, changes not yet flushed included. */
+  queuedShareGroups(clientId: string, afterSeq: number): string[];
+  /** readQueued() for only the deliveries that came through `shareGroup`. */
+  readQueuedShared(
+    clientId: string,
+    shareGroup: string,
+    afterSeq: number,
+    limit: number,
+    wrapMessage?: (message: StoredMessage) => StoredMessage,
+  ): StoredDelivery[];
   putRetained(message: StoredMessage): void;
   deleteRetained(topic: string): void;
   putSession(session: StoredSession): void;

@@ -508,8 +508,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
           assert.deepEqual(
             [...state.backlog].sort(([a], [b]) => compare(a, b)),
             [
-              ['c', { count: 8, bytes: (45 - 4) * 10, lastSeq: 9 }],
-              ['other', { count: 1, bytes: 10, lastSeq: 1 }],
+              ['c', { count: 8, bytes: (45 - 4) * 10, lastSeq: 9, shared: 1 }],
+              ['other', { count: 1, bytes: 10, lastSeq: 1, shared: 0 }],
             ],
           );
         }
@@ -532,6 +532,27 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         assert.deepEqual(store.readQueued('c', 9, 100), []);
         assert.deepEqual(store.readQueued('nobody', 0, 100), []);
         assert.deepEqual(store.readQueued('c', 0, 0), []);
+      });
+
+      test('queuedShareGroups names the groups of queued deliveries after a seq; readQueuedShared pages through one group', async () => {
+        const msgs = fill();
+        store.putDelivery('c', delivery(10, msgs[0]!, { shareGroup: '$share/h/q/+' }));
+        store.putDelivery('c', delivery(11, msgs[1]!, { shareGroup: '$share/g/q/#' }));
+        // Not flushed: reads see these changes too.
+        assert.deepEqual(store.queuedShareGroups('c', 0).sort(), ['$share/g/q/#', '$share/h/q/+']);
+        assert.deepEqual(store.queuedShareGroups('c', 10), ['$share/g/q/#']);
+        assert.deepEqual(store.queuedShareGroups('c', 11), []);
+        assert.deepEqual(store.queuedShareGroups('other', 0), []);
+        const seqs = (page: StoredDelivery[]) => page.map((d) => d.seq);
+        // Seq 4 came through g as well, but is in flight: not queued.
+        assert.deepEqual(seqs(store.readQueuedShared('c', '$share/g/q/#', 0, 100)), [8, 11]);
+        assert.deepEqual(store.readQueuedShared('c', '$share/g/q/#', 0, 1), [delivery(8, msgs[7]!, { shareGroup: '$share/g/q/#' })]);
+        assert.deepEqual(seqs(store.readQueuedShared('c', '$share/g/q/#', 8, 100)), [11]);
+        assert.deepEqual(seqs(store.readQueuedShared('c', '$share/h/q/+', 0, 100)), [10]);
+        assert.deepEqual(store.readQueuedShared('c', '$share/none/q', 0, 100), []);
+        await flushed();
+        store.deleteDelivery('c', 8);
+        assert.deepEqual(seqs(store.readQueuedShared('c', '$share/g/q/#', 0, 100)), [11]);
       });
 
       test('readQueued sees changes not yet flushed, and wraps each message once per page', async () => {

@@ -74,6 +74,28 @@ describe('MQTT 5 shared subscriptions: a member that goes away strands nothing',
     other.close();
   });
 
+  test('(v5) a lone member cut off while behind keeps its whole queue, and the store\'s backlog is not read for a group with nobody else', async () => {
+    const broker = await start({ maxInflight: 2 });
+    const store = broker.broker.core.store;
+    let sharedReads = 0;
+    const readQueuedShared = store.readQueuedShared.bind(store);
+    store.readQueuedShared = (...args) => {
+      sharedReads++;
+      return readQueuedShared(...args);
+    };
+    const aId = uniqueId('lone-a');
+    const a = await rawV5(broker.port, { clientId: aId, properties: { sessionExpiryInterval: 3600 } });
+    await subscribeRaw(a, subscription('$share/lone/hl/t', 1));
+    await publishNumbered(broker.port, 'hl/t', 30);
+    assert.ok(broker.broker.core.sessions.get(aId)!.backlog > 0);
+    a.close();
+    await until(() => broker.broker.core.sessions.get(aId)!.client === undefined, 3000, 'A offline');
+    assert.equal(sharedReads, 0, 'no other member: the backlog is not read');
+    const back = await rawV5(broker.port, { clientId: aId, cleanStart: false, properties: { sessionExpiryInterval: 3600 } });
+    assert.deepEqual(sorted(await receiveAcking(back, 30)), numbers(30));
+    back.close();
+  });
+
   test('(v5) a member whose session expired while the broker was down hands its queued messages to the group at the next start', async () => {
     let broker = await start();
     // A first: it is read back before B, whose session must be back when A's ends.
