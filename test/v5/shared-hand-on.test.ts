@@ -16,6 +16,7 @@ import { until } from '../helpers/wait.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { elapse, publishRaw, rawV5, subscribeRaw, subscription, uniqueId } from '../helpers/v5.js';
+import { connectWithInbox, drop, end, subscribe } from '../helpers/mqttjs.js';
 
 /** Receives `count` PUBLISH packets, acknowledging each, and returns their payloads as numbers. */
 async function receiveAcking(client: RawClient, count: number, ms = 20_000): Promise<number[]> {
@@ -72,6 +73,26 @@ describe('MQTT 5 shared subscriptions: a member that goes away strands nothing',
     assert.deepEqual(sorted(await receiveAcking(other, 40)), numbers(40));
     await until(() => sessionA.client === undefined && sessionA.queuedCount === 0 && sessionA.inflight.size === 0, 3000, 'A to owe nothing');
     other.close();
+  });
+
+  test('(v5) MQTT.js members: one stalls with messages in flight, queued and in the store, and is cut off; the other gets them all, each once', async () => {
+    const broker = await start({ maxInflight: 2 });
+    const aId = uniqueId('js-a');
+    const { client: a, inbox: aInbox } = await connectWithInbox(broker.url, { clientId: aId, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } });
+    // A takes its first message and never finishes handling it: MQTT.js sends no PUBACK and reads no further.
+    a.handleMessage = (_packet, _done) => undefined;
+    await subscribe(a, '$share/js/hj/t', { qos: 1 });
+    await publishNumbered(broker.port, 'hj/t', 30);
+    const sessionA = broker.broker.core.sessions.get(aId)!;
+    assert.ok(sessionA.backlog > 0, 'part of A\'s queue is in the store only');
+    const { client: other, inbox } = await connectWithInbox(broker.url, { protocolVersion: 5 });
+    await subscribe(other, '$share/js/hj/t', { qos: 1 });
+    drop(a);
+    const got = await inbox.waitFor(30, 10_000);
+    assert.deepEqual(sorted(got.map((m) => Number(m.payload.toString()))), numbers(30));
+    // What A saw it never acknowledged: those went to the other member too.
+    assert.ok(aInbox.messages.length <= 2, `A saw ${aInbox.messages.length}`);
+    await end(other);
   });
 
   test('(v5) a lone member cut off while behind keeps its whole queue, and the store\'s backlog is not read for a group with nobody else', async () => {
