@@ -41,6 +41,8 @@ export interface SubscriberSpec {
    * `bench-durable-s<id>`, the same in every run and worker, as a device that comes back would.
    */
   persistent?: boolean;
+  /** Reads at most this many messages per second (a slow consumer): the socket is paused when ahead. */
+  maxRate?: number;
 }
 
 export interface SetupRequest {

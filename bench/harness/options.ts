@@ -28,6 +28,10 @@ export interface Sizes {
   fanOutWindow: number;
   /** QoS 0 max-rate publishers: messages each may be ahead of its subscriber (0: no limit). */
   qos0Ahead: number;
+  /** slow-qos1: publishers, the slow subscriber's rate (msg/s), and how far each publisher may be ahead of it. */
+  slowPublishers: number;
+  slowRate: number;
+  slowAhead: number;
   payload: number;
 }
 
@@ -80,6 +84,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --fanout-window N    fan-out: messages the publisher may run ahead of the slowest subscriber (1000)
   --qos0-ahead N       QoS 0 max-rate: messages a publisher may run ahead of its subscriber,
                        on top of socket backpressure; 0 = socket backpressure only (100)
+  --slow-publishers N  slow-qos1: publishers (10)
+  --slow-rate N        slow-qos1: messages per second the slow subscriber reads (5000)
+  --slow-ahead N       slow-qos1: messages each publisher may be ahead of the slow subscriber,
+                       which the broker queues for it (1000)
   --payload N          payload bytes, at least 16 (64)
   --quiet-wait S       before each run wait up to S seconds until other processes use less
                        than 25% of a CPU (default 5; quick 0)
@@ -107,6 +115,9 @@ const FULL: Sizes = {
   maxInflight: 100,
   fanOutWindow: 1000,
   qos0Ahead: 100,
+  slowPublishers: 10,
+  slowRate: 5000,
+  slowAhead: 1000,
   payload: 64,
 };
 
@@ -133,6 +144,9 @@ const SIZE_FLAGS: Record<string, keyof Sizes> = {
   'max-inflight': 'maxInflight',
   'fanout-window': 'fanOutWindow',
   'qos0-ahead': 'qos0Ahead',
+  'slow-publishers': 'slowPublishers',
+  'slow-rate': 'slowRate',
+  'slow-ahead': 'slowAhead',
   payload: 'payload',
 };
 

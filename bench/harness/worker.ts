@@ -77,14 +77,36 @@ function pumpAhead(): void {
   aheadTimer = undefined;
   const waiting = [...ahead];
   ahead.clear();
+  // A publisher still ahead calls onAhead again, which schedules the one next pass: scheduling
+  // here as well would start a second timer every pass, doubling them while publishers wait
+  // (a generator thread busy with nothing but timers).
   for (const p of waiting) p.pump();
-  if (ahead.size > 0) aheadTimer = setTimeout(pumpAhead, 1);
 }
 
 function onAhead(p: Publisher): void {
   if (p.stopped) return;
   ahead.add(p);
   aheadTimer ??= setTimeout(pumpAhead, 1);
+}
+
+/**
+ * A slow consumer: after each chunk, a subscriber that has read more than `rate` messages per
+ * second since its first stops reading until the time for what it has read has come; the
+ * broker has to hold the rest.
+ */
+function throttle(client: BenchClient, subscriber: Subscriber, rate: number): void {
+  let resumeTimer: NodeJS.Timeout | undefined;
+  client.hooks.afterChunk = () => {
+    if (resumeTimer !== undefined || subscriber.received === 0) return;
+    const dueUs = subscriber.firstReceiveUs + (subscriber.received / rate) * 1e6;
+    const waitMs = (dueUs - clock.nowUs()) / 1000;
+    if (waitMs < 1) return;
+    client.socket.pause();
+    resumeTimer = setTimeout(() => {
+      resumeTimer = undefined;
+      client.socket.resume();
+    }, waitMs);
+  };
 }
 
 async function setup(request: SetupRequest): Promise<WorkerReply> {
@@ -100,6 +122,7 @@ async function setup(request: SetupRequest): Promise<WorkerReply> {
     if (client.sessionPresent) throw new Error(`${client.clientId}: CONNACK says session present on a fresh broker`);
     const subscriber = new Subscriber(client, spec.id, spec.expects, spec.paces, progress);
     subscribers.push(subscriber);
+    if (spec.maxRate !== undefined) throttle(client, subscriber, spec.maxRate);
     const granted = await client.subscribe(spec.filter, spec.qos, request.timeoutMs);
     if (granted !== spec.qos) throw new Error(`${client.clientId}: granted QoS ${granted}, asked ${spec.qos}`);
   });
