@@ -46,7 +46,7 @@ const EMPTY_SET: Set<number> = new EmptySet();
 
 /** Fewest backlog deliveries read at once from the store. */
 const MIN_PAGE = 64;
-/** Backlog deliveries read at once when looking through all of them for shared ones. */
+/** Backlog deliveries of one share group read at once when they are handed on (handOnShared). */
 const SCAN_PAGE = 1000;
 
 export class Session {
