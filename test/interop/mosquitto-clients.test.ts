@@ -59,6 +59,16 @@ describe('MQTT 3.1.1 with mosquitto_pub / mosquitto_sub', () => {
     assert.equal(await watcher.waitExit(), 0);
   });
 
+  test('[MQTT-7.0.0-2] (3.1.1) clients made for other brokers work unchanged: mosquitto_pub and mosquitto_sub with their defaults only', async () => {
+    // No option of theirs is set for Midge (protocol, QoS, keep alive and client ids are theirs),
+    // and Midge needs nothing beyond the specification from them.
+    const sub = subscribeUntilRetained('mosq/plain', '-C', '1', '-W', '10');
+    await until(() => hasSubscription('mosq/plain'), 5000, 'mosquitto_sub subscription');
+    await pub('-t', 'mosq/plain', '-m', 'hello');
+    assert.equal(await sub.waitExit(), 0);
+    assert.deepEqual(sub.lines, ['mosq/plain hello']);
+  });
+
   test('MQTT 3.1 (-V mqttv31) and 3.1.1 clients share topics', async () => {
     const sub = subscribeUntilRetained('mosq/mixed', '-V', 'mqttv31', '-C', '2', '-W', '10');
     await until(() => hasSubscription('mosq/mixed'), 5000, 'v3.1 subscription');
