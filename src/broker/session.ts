@@ -71,7 +71,9 @@ export class Session {
   queuedBytes = 0;
   /** The seq of the newest delivery that entered `queue`: the backlog starts after it. */
   private lastQueuedSeq = 0;
-  /** The backlog may hold deliveries that came through shared subscriptions (handOnShared looks only then). */
+  /** Deliveries through shared subscriptions were made or restored: handOnShared has something to look at. */
+  private holdsShared = false;
+  /** The backlog may hold deliveries that came through shared subscriptions (handOnShared reads it only then). */
   private sharedInBacklog = false;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
   incomingQos2: Set<number> = EMPTY_SET;
@@ -131,6 +133,7 @@ export class Session {
   /** Restores a message owed from a previous run (in flight when it has a packet id). */
   restore(delivery: Delivery): void {
     if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1;
+    if (delivery.shareGroup !== undefined) this.holdsShared = true;
     if (delivery.packetId !== undefined) {
       this.ownInflight().set(delivery.packetId, delivery);
       if (delivery.packetId >= this.nextPacketId) this.nextPacketId = (delivery.packetId % 65535) + 1;
@@ -147,7 +150,7 @@ export class Session {
     this.backlogBytes += backlog.bytes;
     this.queuedBytes += backlog.bytes;
     if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
-    if (backlog.shared > 0) this.sharedInBacklog = true;
+    if (backlog.shared > 0) this.sharedInBacklog = this.holdsShared = true;
   }
 
   /** `shareGroup`: the shared subscription (`$share/{group}/{filter}`) the message came through, if any. */
@@ -174,6 +177,8 @@ export class Session {
    * goes away strands nothing its group could still receive.
    */
   handOnShared(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
+    // A session that never had a shared delivery is not walked at every disconnect.
+    if (!this.holdsShared) return;
     for (const [packetId, delivery] of this.inflight) {
       // A QoS 2 message already sent stays with this session: it is completed to this client
       // when it returns, or dropped with the session ([MQTT-4.8.2-4] [MQTT-4.8.2-5] (v5)).
@@ -351,7 +356,7 @@ export class Session {
     this.queue.clear();
     this.backlog = 0;
     this.backlogBytes = 0;
-    this.sharedInBacklog = false;
+    this.sharedInBacklog = this.holdsShared = false;
     this.queuedBytes = 0;
     this.incomingQos2 = EMPTY_SET;
     this.subscriptions = EMPTY_MAP;
@@ -359,7 +364,10 @@ export class Session {
 
   private newDelivery(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup: string | undefined): Delivery {
     const delivery: Delivery = { seq: this.nextSeq++, message, qos, retain, subscriptionIdentifiers: subscriptionIds };
-    if (shareGroup !== undefined) delivery.shareGroup = shareGroup;
+    if (shareGroup !== undefined) {
+      delivery.shareGroup = shareGroup;
+      this.holdsShared = true;
+    }
     return delivery;
   }
 
