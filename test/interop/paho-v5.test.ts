@@ -100,6 +100,24 @@ describe('MQTT 5 with paho-mqtt (v5)', { concurrency: true }, () => {
     await end(pub);
   });
 
+  test('(v5) paho: the messages queued for a shared member whose session expires go to the member still there', async () => {
+    const leaver = run('v5_subscriber.py', '--client-id', 'paho5-hand-a', '--session-expiry', '1', '--filter', '$share/pahohand/paho5/hand', '--qos', '1', '--leave');
+    await leaver.waitForLine(/^subscribed 1$/);
+    assert.equal(await leaver.waitExit(), 0);
+    await until(() => b.broker.core.sessions.get('paho5-hand-a')?.client === undefined, 5000, 'the leaver offline');
+    // The leaver is the group's only member: it queues all ten while offline.
+    const pub = await connect(b.url, { protocolVersion: 5 });
+    for (let i = 0; i < 10; i++) await publish(pub, 'paho5/hand', String(i), { qos: 1 });
+    assert.equal(b.broker.core.sessions.get('paho5-hand-a')!.queuedCount, 10);
+    const stayer = run('v5_subscriber.py', '--client-id', 'paho5-hand-b', '--filter', '$share/pahohand/paho5/hand', '--qos', '1', '--count', '10');
+    await stayer.waitForLine(/^subscribed 1$/);
+    // Within a second the leaver's session expires, and its ten come to the member still there.
+    assert.equal(await stayer.waitExit(), 0);
+    assert.deepEqual(messages(stayer).map((m) => Number(m.payload)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(b.broker.core.sessions.has('paho5-hand-a'), false);
+    await end(pub);
+  });
+
   test('[MQTT-3.3.2-12] (v5) paho: a topic alias set by paho is resolved by the broker for every subscriber', async () => {
     const sub = await connect(b.url, { protocolVersion: 5 });
     const inbox = new Inbox(sub);
