@@ -73,8 +73,6 @@ export class Session {
   private lastQueuedSeq = 0;
   /** Deliveries through shared subscriptions were made or restored: handOnShared has something to look at. */
   private holdsShared = false;
-  /** The backlog may hold deliveries that came through shared subscriptions (handOnShared reads it only then). */
-  private sharedInBacklog = false;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
   incomingQos2: Set<number> = EMPTY_SET;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -150,7 +148,7 @@ export class Session {
     this.backlogBytes += backlog.bytes;
     this.queuedBytes += backlog.bytes;
     if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
-    if (backlog.shared > 0) this.sharedInBacklog = this.holdsShared = true;
+    if (backlog.shared > 0) this.holdsShared = true;
   }
 
   /** `shareGroup`: the shared subscription (`$share/{group}/{filter}`) the message came through, if any. */
@@ -200,7 +198,7 @@ export class Session {
         if (!(d instanceof RetainedFeed)) this.queuedBytes += d.message.payload.length;
       }
     }
-    if (this.backlog > 0 && this.sharedInBacklog) this.handOnSharedBacklog(hasTaker, give);
+    if (this.backlog > 0) this.handOnSharedBacklog(hasTaker, give);
   }
 
   /**
@@ -210,9 +208,7 @@ export class Session {
    */
   private handOnSharedBacklog(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
     const store = this.broker.store;
-    const groups = store.queuedShareGroups(this.clientId, this.lastQueuedSeq);
-    if (groups.length === 0) this.sharedInBacklog = false;
-    for (const shareGroup of groups) {
+    for (const shareGroup of store.queuedShareGroups(this.clientId, this.lastQueuedSeq)) {
       if (!hasTaker(shareGroup)) continue;
       let after = this.lastQueuedSeq;
       while (true) {
@@ -356,7 +352,7 @@ export class Session {
     this.queue.clear();
     this.backlog = 0;
     this.backlogBytes = 0;
-    this.sharedInBacklog = this.holdsShared = false;
+    this.holdsShared = false;
     this.queuedBytes = 0;
     this.incomingQos2 = EMPTY_SET;
     this.subscriptions = EMPTY_MAP;
@@ -439,7 +435,6 @@ export class Session {
       // QoS 0, so the queue keeps its order when these are read back.
       this.backlog++;
       this.backlogBytes += size;
-      if (shareGroup !== undefined) this.sharedInBacklog = true;
       this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
     } else {
       const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup);

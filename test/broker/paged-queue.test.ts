@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, receiveAcking } from '../helpers/raw-client.js';
 import { WindowedPublisher, type Outbound } from '../helpers/windowed-publisher.js';
 import { until } from '../helpers/wait.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -28,29 +28,6 @@ async function publishNumbered(port: number, count: number, qos: (n: number) => 
   await publisher.start();
   await publisher.settled(60_000);
   await publisher.end();
-}
-
-/**
- * Receives `count` PUBLISH packets, acknowledging each (QoS 2 through PUBREC / PUBREL /
- * PUBCOMP), and returns their payloads as numbers in arrival order.
- */
-async function receiveAcking(client: RawClient, count: number, ms = 30_000): Promise<number[]> {
-  const got: number[] = [];
-  const deadline = Date.now() + ms;
-  while (got.length < count) {
-    client.socket.cork();
-    for (const packet of await client.takeAll(Math.max(1, deadline - Date.now()))) {
-      if (packet.type === 3) {
-        got.push(Number(packet.payload.toString()));
-        if (packet.qos === 1) client.send({ type: 4, packetId: packet.packetId!, reasonCode: 0 });
-        if (packet.qos === 2) client.send({ type: 5, packetId: packet.packetId!, reasonCode: 0 });
-      } else if (packet.type === 6) {
-        client.send({ type: 7, packetId: packet.packetId, reasonCode: 0 });
-      }
-    }
-    client.socket.uncork();
-  }
-  return got;
 }
 
 const numbers = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);

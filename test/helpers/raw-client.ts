@@ -110,3 +110,26 @@ export class RawClient {
     for (const w of waiters) w();
   }
 }
+
+/**
+ * Receives `count` PUBLISH packets, acknowledging each (QoS 2 through PUBREC / PUBREL /
+ * PUBCOMP), and returns their payloads as numbers in arrival order.
+ */
+export async function receiveAcking(client: RawClient, count: number, ms = 30_000): Promise<number[]> {
+  const got: number[] = [];
+  const deadline = Date.now() + ms;
+  while (got.length < count) {
+    client.socket.cork();
+    for (const packet of await client.takeAll(Math.max(1, deadline - Date.now()))) {
+      if (packet.type === 3) {
+        got.push(Number(packet.payload.toString()));
+        if (packet.qos === 1) client.send({ type: 4, packetId: packet.packetId!, reasonCode: 0 });
+        if (packet.qos === 2) client.send({ type: 5, packetId: packet.packetId!, reasonCode: 0 });
+      } else if (packet.type === 6) {
+        client.send({ type: 7, packetId: packet.packetId, reasonCode: 0 });
+      }
+    }
+    client.socket.uncork();
+  }
+  return got;
+}

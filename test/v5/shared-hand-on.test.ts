@@ -11,26 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import type { RawClient } from '../helpers/raw-client.js';
+import { receiveAcking } from '../helpers/raw-client.js';
 import { until } from '../helpers/wait.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { BrokerOptions } from '../../src/broker/options.js';
 import { elapse, publishRaw, rawV5, subscribeRaw, subscription, uniqueId } from '../helpers/v5.js';
 import { connectWithInbox, drop, end, subscribe } from '../helpers/mqttjs.js';
-
-/** Receives `count` PUBLISH packets, acknowledging each, and returns their payloads as numbers. */
-async function receiveAcking(client: RawClient, count: number, ms = 20_000): Promise<number[]> {
-  const got: number[] = [];
-  const deadline = Date.now() + ms;
-  while (got.length < count) {
-    for (const packet of await client.takeAll(Math.max(1, deadline - Date.now()))) {
-      if (packet.type !== 3) continue;
-      got.push(Number(packet.payload.toString()));
-      client.send({ type: 4, packetId: packet.packetId!, reasonCode: 0 });
-    }
-  }
-  return got;
-}
 
 const numbers = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
 const sorted = (xs: number[]): number[] => [...xs].sort((x, y) => x - y);
