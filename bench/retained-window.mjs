@@ -4,7 +4,8 @@
 // shows N/W reads of W). Each run starts its own broker process on a free loopback port and
 // stops it by PID. With --baseline DIR, runs alternate between this build and the one in DIR.
 // Run: node bench/retained-window.mjs [--runs 6] [--retained 50000] [--max-inflight 100] [--baseline DIR]
-// (after npm run build; DIR is another checkout with its own dist/).
+// (after npm run build; DIR is another checkout with its own dist/). --max-inflight W sets the
+// window the retained messages go out with: --max-inflight-retained too, for a build that has it.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -70,7 +71,9 @@ function cpuMs(pid) {
 
 async function once(dir) {
   const port = await freePort();
-  const broker = spawn(process.execPath, [join(dir, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--max-inflight', maxInflight, '--log-level', 'warn'], { stdio: 'ignore' });
+  const windows = ['--max-inflight', maxInflight];
+  if (readFileSync(join(dir, 'dist/config/flags.js'), 'utf8').includes('--max-inflight-retained')) windows.push('--max-inflight-retained', maxInflight);
+  const broker = spawn(process.execPath, [join(dir, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', ...windows, '--log-level', 'warn'], { stdio: 'ignore' });
   try {
     await withTimeout((async () => {
       for (;;) {

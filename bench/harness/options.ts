@@ -80,7 +80,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --retained N         retained scenarios: retained topics (50000)
   --window N           unacked QoS 1/2 messages per publisher (20)
   --max-inflight N     the brokers' in-flight window per subscriber: Midge --max-inflight,
-                       Mosquitto max_inflight_messages; Aedes has no such setting (100)
+                       Mosquitto max_inflight_messages; Aedes has no such setting (100).
+                       Retained messages sent on SUBSCRIBE are not held to it: Midge's
+                       own retained window (1000), no limit in Mosquitto
   --fanout-window N    fan-out: messages the publisher may run ahead of the slowest subscriber (1000)
   --qos0-ahead N       QoS 0 max-rate: messages a publisher may run ahead of its subscriber,
                        on top of socket backpressure; 0 = socket backpressure only (100)

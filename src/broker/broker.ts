@@ -318,7 +318,7 @@ export class Broker {
     }
     this.retained.match(subscription.topicFilter, (_topic, message) => {
       if (message.isExpired(now)) return;
-      session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);
+      session.deliver(message, minQoS(message.qos, subscription.qos), true, ids, undefined, true);
       message.dropEncodings();
     });
   }

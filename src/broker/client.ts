@@ -56,6 +56,8 @@ export class Client {
   will: PendingWill | undefined;
   /** Outgoing QoS 1/2 window: the broker's limit, lowered by a 5.0 client's Receive Maximum. */
   sendQuota: number;
+  /** The window for retained messages sent because of a new subscription (maxInflightRetained), lowered the same way. */
+  retainedQuota: number;
   /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. (No packet is larger than the protocol's maximum, a small integer where Infinity would be a boxed number per client.) */
   maxOutgoingPacketSize = MAX_PACKET_SIZE;
   /** 5.0 Request Problem Information: reason strings only when the client allows them. */
@@ -92,6 +94,7 @@ export class Client {
   ) {
     this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize });
     this.sendQuota = broker.caps.maxInflight;
+    this.retainedQuota = broker.caps.maxInflightRetained;
     // Listeners and timer callbacks are shared functions that find their client through the
     // connection or the timer argument: a closure per connection per event costs ~300 bytes,
     // and an idle broker holds tens of thousands of connections.
@@ -137,8 +140,9 @@ export class Client {
     else if (this.state === 'connected') this.onKeepAliveExpired();
   }
 
-  canSend(qos: QoS, inflightCount: number): boolean {
-    return this.conn.writableLength < this.broker.caps.maxBufferedBytes && (qos === 0 || inflightCount < this.sendQuota);
+  /** `replay`: a retained message sent because of a new subscription, under the larger retainedQuota. */
+  canSend(qos: QoS, inflightCount: number, replay = false): boolean {
+    return this.conn.writableLength < this.broker.caps.maxBufferedBytes && (qos === 0 || inflightCount < (replay ? this.retainedQuota : this.sendQuota));
   }
 
   /** Writes a PUBLISH; false when the client's Maximum Packet Size forbids it (the message is skipped). */

@@ -24,6 +24,13 @@ export interface BrokerOptions {
   maximumPacketSize?: number;
   /** Outgoing QoS 1/2 messages in flight per client (3.1.1); 5.0 clients may ask for fewer. */
   maxInflight?: number;
+  /**
+   * The same while the retained messages of a new subscription are sent (default 1000, never
+   * below maxInflight). They are a burst the client asked for, all of them already in memory;
+   * a window of 100 would make 50,000 of them cost 1,000 round trips. A 5.0 client's Receive
+   * Maximum still caps it.
+   */
+  maxInflightRetained?: number;
   /** Incoming QoS 1/2 messages in flight per 5.0 client (announced as Receive Maximum). */
   receiveMaximum?: number;
   /** Messages kept for one session while it is offline or cannot keep up. */
@@ -64,6 +71,7 @@ export interface BrokerOptions {
 export interface Capabilities {
   maximumPacketSize: number;
   maxInflight: number;
+  maxInflightRetained: number;
   receiveMaximum: number;
   maxQueuedMessages: number;
   maxQueuedBytes: number;
@@ -90,6 +98,7 @@ export function resolveCapabilities(options: BrokerOptions): Capabilities {
   return {
     maximumPacketSize: options.maximumPacketSize ?? PROTOCOL_MAX_PACKET_SIZE,
     maxInflight: options.maxInflight ?? 100,
+    maxInflightRetained: Math.max(options.maxInflight ?? 100, options.maxInflightRetained ?? 1000),
     receiveMaximum: options.receiveMaximum ?? 65535,
     maxQueuedMessages: options.maxQueuedMessages ?? 100_000,
     maxQueuedBytes: options.maxQueuedBytes ?? 256 * 1024 * 1024,

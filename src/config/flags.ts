@@ -26,6 +26,7 @@ export interface CliLimits {
   maxQueuedBytes?: number;
   queueFullPolicy?: 'drop-new' | 'drop-oldest' | 'disconnect';
   maxInflight?: number;
+  maxInflightRetained?: number;
   maximumPacketSize?: number;
   queueWindow?: number;
 }
@@ -61,6 +62,9 @@ Options:
   --queue-window <n>         queued messages of an online persistent session held in
                              memory; the rest wait in the store (1000)
   --max-inflight <n>         outgoing QoS 1/2 messages in flight per client (100)
+  --max-inflight-retained <n>  the same while the retained messages of a new
+                             subscription are sent (1000; a 5.0 client's Receive
+                             Maximum still caps it)
   --max-packet-size <n>      largest packet accepted, in bytes (protocol maximum)
   -h, --help          print this help
   -v, --version       print the version
@@ -132,6 +136,9 @@ export function parseFlags(argv: string[]): CliConfig {
         break;
       case '--max-inflight':
         config.limits.maxInflight = parseCount(name, value(), 1, 65535);
+        break;
+      case '--max-inflight-retained':
+        config.limits.maxInflightRetained = parseCount(name, value(), 1, 65535);
         break;
       case '--max-packet-size':
         config.limits.maximumPacketSize = parseCount(name, value(), 2, 268435460);

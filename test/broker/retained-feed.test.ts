@@ -28,9 +28,9 @@ const label = (p: PublishPacket): string => `${p.topic}=${p.payload.toString()}$
 
 describe('MQTT 3.1.1 retained messages sent as the window allows', () => {
   let b: TestBroker;
-  /** One message in flight at a time, so the rest wait in the queue. */
+  /** One message in flight at a time, retained ones too, so the rest wait in the queue. */
   const start = async (extra: BrokerOptions): Promise<void> => {
-    b = await startBroker({ maxInflight: 1, ...extra });
+    b = await startBroker({ maxInflight: 1, maxInflightRetained: 1, ...extra });
   };
   afterEach(async () => {
     await b.close();

@@ -63,8 +63,9 @@ function ackAll(conn: RecordingConnection, ids: number[]): void {
 }
 
 describe('MQTT 3.1.1 in-flight window refills', () => {
-  test('[MQTT-3.3.1-6] (v3.1.1) retained messages of a new subscription leave in two halves of the window, each once', async () => {
-    const broker = new Broker({ logger: createLogger('silent'), maxInflight: 20 });
+  test('[MQTT-3.3.1-6] (v3.1.1) retained messages of a new subscription leave in two halves of the retained window, each once', async () => {
+    // The retained window (20), not the ordinary one (5), sets how many go out at once.
+    const broker = new Broker({ logger: createLogger('silent'), maxInflight: 5, maxInflightRetained: 20 });
     await broker.start();
     const payload = Buffer.from('r');
     for (let i = 0; i < 60; i++) {

@@ -17,8 +17,8 @@ test('defaults', () => {
 
 test('limits and listeners are parsed, with --flag=value too', () => {
   const c = parseFlags(['--max-queued-messages', '500', '--max-queued-bytes=1048576', '--queue-full', 'drop-oldest',
-    '--max-inflight', '20', '--max-packet-size', '65536', '--queue-window', '64', '--ws-port', '8080', '--durability', 'fsync', '--memory', '--net-sockets']);
-  assert.deepEqual(c.limits, { maxQueuedMessages: 500, maxQueuedBytes: 1048576, queueFullPolicy: 'drop-oldest', maxInflight: 20, maximumPacketSize: 65536, queueWindow: 64 });
+    '--max-inflight', '20', '--max-inflight-retained', '500', '--max-packet-size', '65536', '--queue-window', '64', '--ws-port', '8080', '--durability', 'fsync', '--memory', '--net-sockets']);
+  assert.deepEqual(c.limits, { maxQueuedMessages: 500, maxQueuedBytes: 1048576, queueFullPolicy: 'drop-oldest', maxInflight: 20, maxInflightRetained: 500, maximumPacketSize: 65536, queueWindow: 64 });
   assert.equal(c.wsPort, 8080);
   assert.equal(c.durability, 'fsync');
   assert.equal(c.memory, true);
@@ -29,6 +29,7 @@ test('bad values are errors naming the flag', () => {
   const cases: [string[], RegExp][] = [
     [['--max-queued-messages', '0'], /--max-queued-messages/],
     [['--max-inflight', '70000'], /--max-inflight/],
+    [['--max-inflight-retained', '0'], /--max-inflight-retained/],
     [['--queue-window', '0'], /--queue-window/],
     [['--max-packet-size', 'big'], /--max-packet-size/],
     [['--queue-full', 'ignore'], /--queue-full/],

@@ -149,7 +149,11 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
   client.username = authenticatedUser ?? packet.username;
 
   if (v5) {
-    if (props.receiveMaximum !== undefined) client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
+    // [MQTT-3.3.4-9] (v5) no more unacknowledged than the client's Receive Maximum, retained or not.
+    if (props.receiveMaximum !== undefined) {
+      client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
+      client.retainedQuota = Math.min(caps.maxInflightRetained, props.receiveMaximum);
+    }
     if (props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = Math.min(props.maximumPacketSize, MAX_PACKET_SIZE);
     if (props.requestProblemInformation === 0) client.problemInformation = false;
     if (props.topicAliasMaximum !== undefined) client.outboundAliasMaximum = props.topicAliasMaximum;
