@@ -106,7 +106,7 @@ function progressLine(i: number, total: number, r: RunResult): string {
   const unit = r.scenario === 'connections' ? 'conn/s' : 'msg/s';
   const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d }) : '-');
   return `${head} ${f(r.throughput).padStart(10)} ${unit}  p99 ${f(r.p99Ms, 2)} ms  CPU ${f(r.cpuPerMillion, 2)} s/M (${f(r.brokerCpuPct)}%)  ` +
-    `lost ${r.lost} dup ${r.duplicates} reord ${r.reordered ?? '-'}  RSS ${f(r.brokerPeakRssMiB)} MiB  gen ${f(r.genCpuPct)}% (thread max ${f(r.genThreadMaxPct)}%, ELU ${f(r.genEluMax, 2)})  other ${f(r.otherCpuPct)}%` +
+    `lost ${r.lost} dup ${r.duplicates} reord ${r.reordered ?? '-'}  RSS ${f(r.brokerPeakRssMiB)} MiB  gen ${f(r.genCpuPct)}% (thread max ${f(r.genThreadMaxPct)}%, ELU ${f(r.genEluMax, 2)})  other ${f(r.otherCpuPct)}%  wait ${f(r.brokerWaitPct, 1)}%` +
     (r.errors.length > 0 ? `  errors: ${r.errors[0]}` : '') +
     (r.brokerLog ? `\n    broker log: ${r.brokerLog.split('\n').slice(-3).join('\n    ')}` : '');
 }
@@ -156,7 +156,7 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
     '`retained-*`). CPU s/M is broker CPU seconds per million delivered messages (per million connects for `connections`).',
     'Latency is end to end, send to receive (connect to CONNACK for `connections`, SUBSCRIBE to arrival for `retained-*`).',
     'gen CPU% is the whole load generator, gen thread max% its busiest worker thread; other CPU% is everything else on the',
-    'machine (noise). rate vs midge and CPU vs midge (when midge-sqlite, midge-fsync or midge-net ran): that broker over Midge with',
+    'machine (noise); broker wait% is the time the broker was ready to run but waited for a CPU. rate vs midge and CPU vs midge (when midge-sqlite, midge-fsync or midge-net ran): that broker over Midge with',
     '--memory in the same scenario. See bench/README.md.',
     '',
     '## Scenarios',

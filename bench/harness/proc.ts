@@ -2,7 +2,7 @@
 // all its threads, in clock ticks) and memory from /proc/PID/status (VmRSS now, VmHWM peak).
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -26,6 +26,28 @@ export function cpuSeconds(pid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
     return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Seconds the threads of process `pid` have been ready to run but waiting for a CPU, summed
+ * (/proc/PID/task/TID/schedstat, second field, in ns). A thread that ends before the second
+ * read drops out of the sum, so read it over windows where the broker's threads live on.
+ * NaN when the kernel does not keep these figures.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return ns / 1e9;
   } catch {
     return NaN;
   }

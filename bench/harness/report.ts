@@ -24,6 +24,7 @@ export interface Summary {
   genEluMax: number;
   genThreadMaxPct: number;
   otherCpuPct: number;
+  brokerWaitPct: number;
   sent: number;
   received: number;
   lost: number;
@@ -79,6 +80,7 @@ export function summarize(results: RunResult[]): Summary[] {
       genEluMax: med((r) => r.genEluMax),
       genThreadMaxPct: med((r) => r.genThreadMaxPct),
       otherCpuPct: med((r) => r.otherCpuPct),
+      brokerWaitPct: med((r) => r.brokerWaitPct),
       sent: sum((r) => r.sent),
       received: sum((r) => r.received),
       lost: sum((r) => r.lost),
@@ -124,7 +126,7 @@ function notes(s: Summary): string {
 
 export const COLUMNS = [
   'scenario', 'broker', 'sent', 'received', 'rate/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'dup', 'reord',
-  'CPU s/M', 'broker CPU%', 'peak RSS MiB', 'gen CPU%', 'gen thread max%', 'other CPU%', 'rate vs mosq', 'rate vs aedes', 'CPU vs mosq', 'CPU vs aedes', 'notes',
+  'CPU s/M', 'broker CPU%', 'peak RSS MiB', 'gen CPU%', 'gen thread max%', 'other CPU%', 'broker wait%', 'rate vs mosq', 'rate vs aedes', 'CPU vs mosq', 'CPU vs aedes', 'notes',
 ];
 
 /** Extra ratio columns when a variant of Midge (midge-sqlite, midge-fsync, midge-net) ran: it against Midge in memory. */
@@ -168,6 +170,7 @@ export function rows(summaries: Summary[]): string[][] {
       fmt(s.genCpuPct, 0),
       fmt(s.genThreadMaxPct, 0),
       fmt(s.otherCpuPct, 0),
+      fmt(s.brokerWaitPct, 1),
       ratio(s.throughput, mosq?.throughput),
       ratio(s.throughput, aedes?.throughput),
       ratio(s.cpuPerMillion, mosq?.cpuPerMillion),

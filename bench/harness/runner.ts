@@ -9,7 +9,7 @@ import { Histogram } from './histogram.js';
 import type { FlowCounts, WorkerReply } from './messages.js';
 import type { BenchOptions } from './options.js';
 import type { WorkerPool } from './pool.js';
-import { cpuSeconds, memoryMiB, systemBusySeconds } from './proc.js';
+import { cpuSeconds, runQueueWaitSeconds, memoryMiB, systemBusySeconds } from './proc.js';
 import { planFlow, split, type Scenario } from './scenarios.js';
 
 export interface RunResult {
@@ -52,6 +52,12 @@ export interface RunResult {
   genThreadMaxPct: number;
   /** CPU used by everything else on the machine over the window, % of one core: noise. */
   otherCpuPct: number;
+  /**
+   * Time the broker's threads were ready to run but waited for a CPU, % of the window. On a
+   * machine shared with the generator this, not the broker's own code, makes most of the slow
+   * 1% at a low rate (bench/README.md).
+   */
+  brokerWaitPct: number;
   extra: Record<string, number>;
   errors: string[];
   /** The last lines the broker wrote on stderr (warnings, errors). */
@@ -71,7 +77,7 @@ function emptyMeasured(): Measured {
   return {
     seconds: 0, sent: 0, received: 0, expected: 0, lost: 0, duplicates: 0, reordered: 0, unexpected: 0, unacked: 0,
     sentPerSec: 0, throughput: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, brokerCpuS: NaN, brokerCpuPct: NaN, cpuPerMillion: NaN,
-    genCpuPct: NaN, genEluMax: NaN, genThreadMaxPct: NaN, otherCpuPct: NaN, extra: {}, errors: [],
+    genCpuPct: NaN, genEluMax: NaN, genThreadMaxPct: NaN, otherCpuPct: NaN, brokerWaitPct: NaN, extra: {}, errors: [],
   };
 }
 
@@ -81,9 +87,9 @@ function expectReply<T extends WorkerReply['op']>(reply: WorkerReply, op: T): Ex
 }
 
 /** CPU of the broker and of this process, read together. */
-function sample(ctx: RunContext, broker: RunningBroker): { us: number; broker: number; gen: number; system: number } {
+function sample(ctx: RunContext, broker: RunningBroker): { us: number; broker: number; gen: number; system: number; wait: number } {
   const cpu = process.cpuUsage();
-  return { us: ctx.clock.nowUs(), broker: cpuSeconds(broker.pid), gen: (cpu.user + cpu.system) / 1e6, system: systemBusySeconds() };
+  return { us: ctx.clock.nowUs(), broker: cpuSeconds(broker.pid), gen: (cpu.user + cpu.system) / 1e6, system: systemBusySeconds(), wait: runQueueWaitSeconds(broker.pid) };
 }
 
 function applyCpu(m: Measured, a: ReturnType<typeof sample>, b: ReturnType<typeof sample>, perCount: number): void {
@@ -92,6 +98,7 @@ function applyCpu(m: Measured, a: ReturnType<typeof sample>, b: ReturnType<typeo
   m.brokerCpuPct = (m.brokerCpuS / seconds) * 100;
   m.genCpuPct = ((b.gen - a.gen) / seconds) * 100;
   m.otherCpuPct = Math.max(0, ((b.system - a.system - m.brokerCpuS - (b.gen - a.gen)) / seconds) * 100);
+  m.brokerWaitPct = Math.max(0, ((b.wait - a.wait) / seconds) * 100);
   // CPU rate over the sampled interval, over the message rate of the nominal window.
   m.cpuPerMillion = perCount > 0 ? ((m.brokerCpuS / seconds) / perCount) * 1e6 : NaN;
 }
