@@ -9,65 +9,22 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { PacketDecoder } from '../dist/protocol/decoder.js';
 import { encodePacket } from '../dist/protocol/encoder.js';
+import { cpuMs, freePort, open, option, waitForPort, withTimeout } from './loopback.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-};
 const runs = Number(option('runs', '6'));
 const retained = Number(option('retained', '50000'));
 const maxInflight = option('max-inflight', '100');
 const baseline = option('baseline', undefined);
 const builds = baseline === undefined ? [['this', here]] : [['this', here], ['baseline', baseline]];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
-}
-
-/** A raw MQTT 3.1.1 connection: sends packets, hands every read's packets to `onRead`. */
-async function open(port, clientId, onRead) {
-  const socket = connect({ port, host: '127.0.0.1' });
-  socket.setNoDelay(true);
-  const decoder = new PacketDecoder({ protocolVersion: 4 });
-  let connack;
-  const connected = new Promise((resolve) => (connack = resolve));
-  socket.on('data', (chunk) => {
-    const packets = [];
-    decoder.decode(chunk, (p) => void packets.push(p));
-    if (packets[0]?.type === 2) connack();
-    onRead(packets);
-  });
-  await withTimeout(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'connect');
-  const send = (p) => socket.write(encodePacket(p, 4));
-  send({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId });
-  await withTimeout(connected, 5000, 'CONNACK');
-  return { socket, send };
-}
-
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, clock ticks of 10 ms
-}
+const cpuTotal = (pid) => {
+  const { user, system } = cpuMs(pid);
+  return user + system;
+};
 
 async function once(dir) {
   const port = await freePort();
@@ -75,13 +32,7 @@ async function once(dir) {
   if (readFileSync(join(dir, 'dist/config/flags.js'), 'utf8').includes('--max-inflight-retained')) windows.push('--max-inflight-retained', maxInflight);
   const broker = spawn(process.execPath, [join(dir, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', ...windows, '--log-level', 'warn'], { stdio: 'ignore' });
   try {
-    await withTimeout((async () => {
-      for (;;) {
-        const ok = await new Promise((resolve) => connect({ port, host: '127.0.0.1' }).once('connect', function () { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
-        if (ok) return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })(), 10_000, 'the broker to listen');
+    await waitForPort(port);
     // Load: every retained message at QoS 1, then wait for the last PUBACK.
     let acked = 0;
     let loaded;
@@ -110,12 +61,12 @@ async function once(dir) {
       sub.socket.write(Buffer.concat(ids.map((packetId) => encodePacket({ type: 4, packetId, reasonCode: 0 }, 4))));
       if (received >= retained) done();
     });
-    const cpu0 = cpuMs(broker.pid);
+    const cpu0 = cpuTotal(broker.pid);
     const t0 = performance.now();
     sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'bench/ret/#', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
     await withTimeout(finished, 60_000, 'the retained messages to arrive');
     const ms = performance.now() - t0;
-    const cpu = cpuMs(broker.pid) - cpu0;
+    const cpu = cpuTotal(broker.pid) - cpu0;
     sub.socket.destroy();
     return { ms, cpu, reads, largest };
   } finally {

@@ -1,0 +1,141 @@
+// How much of a broker's CPU at a low rate is its own work, and how much the cost of being woken
+// for each message: the same low-rate QoS 0 load (bench/loopback.mjs lowRateLoad) against
+//   - floor: the least a Node server can do for it, on the bare TCP handles Midge uses
+//     (src/transport/tcp-handle.ts): CONNACK, SUBACK, and each PUBLISH's bytes passed on as
+//     they came to the subscriber of its topic; no decoding, routing or encoding;
+//   - midge: this build, --memory;
+//   - mosquitto, when on PATH, with TCP_NODELAY like the other two (set_tcp_nodelay true), so
+//     each sends every message at once;
+// in interleaved rounds, each server started fresh. Prints user and system CPU per message.
+// Run (after npm run build): node bench/forward-floor.mjs [--rounds 3] [--seconds 6] [--rate 5000] [--pairs 10]
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuMs, freePort, lowRateLoad, option, waitForPort, withTimeout } from './loopback.mjs';
+
+if (process.argv[2] === '--serve') serveFloor(Number(process.argv[3]));
+else await compare();
+
+/** The floor server (run in its own process). */
+function serveFloor(port) {
+  const { TCP, constants } = process.binding('tcp_wrap');
+  const { WriteWrap, streamBaseState, kReadBytesOrError } = process.binding('stream_wrap');
+  const readBuffer = new Uint8Array(65536);
+  /** Subscriber handle by topic filter (the load subscribes to exact topics). */
+  const subscribers = new Map();
+  const write = (handle, bytes) => {
+    const req = new WriteWrap();
+    req.handle = handle;
+    req.oncomplete = () => {};
+    req.buffer = bytes;
+    handle.writeBuffer(req, bytes);
+  };
+  const server = new TCP(constants.SERVER);
+  if (server.bind('127.0.0.1', port) !== 0) throw new Error(`cannot bind 127.0.0.1:${port}`);
+  server.onconnection = (status, client) => {
+    if (status !== 0) return;
+    let held = Buffer.alloc(0);
+    client.onread = function () {
+      const n = streamBaseState[kReadBytesOrError];
+      if (n <= 0) {
+        client.close(() => {});
+        return;
+      }
+      // Whole packets only; a packet cut between reads waits for the rest.
+      const input = held.length > 0 ? Buffer.concat([held, Buffer.from(readBuffer.subarray(0, n))]) : Buffer.from(readBuffer.buffer, 0, n);
+      let at = 0;
+      while (at + 2 <= input.length) {
+        let length = 0;
+        let shift = 0;
+        let i = at + 1;
+        for (; i < input.length && i < at + 5; i++) {
+          length += (input[i] & 127) << shift;
+          shift += 7;
+          if ((input[i] & 128) === 0) break;
+        }
+        const body = i + 1;
+        if (i >= input.length || body + length > input.length) break;
+        const type = input[at] >> 4;
+        if (type === 1) write(client, Buffer.from([0x20, 2, 0, 0]));
+        else if (type === 8) {
+          const filter = input.toString('latin1', body + 4, body + 4 + input.readUInt16BE(body + 2));
+          subscribers.set(filter, client);
+          write(client, Buffer.from([0x90, 3, input[body], input[body + 1], 0]));
+        } else if (type === 3) {
+          const topic = input.toString('latin1', body + 2, body + 2 + input.readUInt16BE(body));
+          const subscriber = subscribers.get(topic);
+          if (subscriber !== undefined) write(subscriber, Buffer.from(input.subarray(at, body + length)));
+        }
+        at = body + length;
+      }
+      held = Buffer.from(input.subarray(at));
+    };
+    client.useUserBuffer(readBuffer);
+    client.setNoDelay(true);
+    client.readStart();
+  };
+  if (server.listen(511) !== 0) throw new Error('listen failed');
+}
+
+async function compare() {
+  const here = fileURLToPath(new URL('..', import.meta.url));
+  const rounds = Number(option('rounds', 3));
+  const load = { seconds: Number(option('seconds', 6)), rate: Number(option('rate', 5000)), pairs: Number(option('pairs', 10)), prefix: 'floor' };
+  const dir = mkdtempSync(join(tmpdir(), 'midge-floor-'));
+  let hasMosquitto = true;
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+  } catch (e) {
+    hasMosquitto = e.status === 3; // `mosquitto -h` prints its usage and exits 3
+  }
+  const servers = {
+    floor: (port) => [process.execPath, [fileURLToPath(import.meta.url), '--serve', String(port)]],
+    midge: (port) => [process.execPath, [join(here, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn']],
+  };
+  if (hasMosquitto) {
+    servers.mosquitto = (port) => {
+      const conf = join(dir, `mosquitto-${port}.conf`);
+      writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', ''].join('\n'));
+      return ['mosquitto', ['-c', conf]];
+    };
+  }
+  const results = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, command] of Object.entries(servers)) {
+        const port = await freePort();
+        const [file, argv] = command(port);
+        const child = spawn(file, argv, { stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        try {
+          await waitForPort(port);
+          const before = cpuMs(child.pid);
+          const { sent, arrivals } = await lowRateLoad(port, load);
+          const after = cpuMs(child.pid);
+          const latencies = arrivals.map(([, l]) => l).sort((a, b) => a - b);
+          const r = {
+            userUs: ((after.user - before.user) * 1000) / sent,
+            systemUs: ((after.system - before.system) * 1000) / sent,
+            p99: latencies[Math.floor(0.99 * (latencies.length - 1))],
+          };
+          results[name].push(r);
+          console.log(`round ${round} ${name.padEnd(9)} ${sent} msgs: CPU per message ${(r.userUs + r.systemUs).toFixed(1)} µs (user ${r.userUs.toFixed(1)}, system ${r.systemUs.toFixed(1)}); p99 ${r.p99.toFixed(2)} ms`);
+        } finally {
+          child.kill('SIGTERM');
+          await withTimeout(exited, 10_000, `${name} to stop`).catch(() => child.kill('SIGKILL'));
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [name, list] of Object.entries(results)) {
+    const user = median(list.map((r) => r.userUs));
+    const system = median(list.map((r) => r.systemUs));
+    console.log(`median ${name.padEnd(9)} CPU per message: user ${user.toFixed(1)} µs, system ${system.toFixed(1)} µs; p99 ${median(list.map((r) => r.p99)).toFixed(2)} ms`);
+  }
+}

@@ -1,0 +1,123 @@
+// What the small bench scripts share (retained-window, latency-stalls, forward-floor): options,
+// a free loopback port, timeouts, waiting for a broker to listen, raw MQTT 3.1.1 connections with the
+// project's codec, a broker's CPU from /proc, and a low-rate QoS 0 load that times each message.
+// Every wait is bounded; traffic goes to 127.0.0.1 only.
+
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { PacketDecoder } from '../dist/protocol/decoder.js';
+import { encodePacket } from '../dist/protocol/encoder.js';
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function option(name, fallback) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once something accepts TCP connections on the port (at most 10 s). */
+export function waitForPort(port) {
+  return withTimeout((async () => {
+    for (;;) {
+      const ok = await new Promise((resolve) => connect({ port, host: '127.0.0.1' }).once('connect', function () { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
+      if (ok) return;
+      await pause(50);
+    }
+  })(), 10_000, 'the broker to listen');
+}
+
+/** Resolves when `done()` holds, checking every 10 ms, for at most `ms`. */
+export function until(done, ms, what) {
+  return withTimeout((async () => { while (!done()) await pause(10); })(), ms, what);
+}
+
+/** A raw MQTT 3.1.1 connection: sends packets, hands every read's packets to `onRead`. */
+export async function open(port, clientId, onRead) {
+  const socket = connect({ port, host: '127.0.0.1' });
+  socket.setNoDelay(true);
+  const decoder = new PacketDecoder({ protocolVersion: 4 });
+  let connack;
+  const connected = new Promise((resolve) => (connack = resolve));
+  socket.on('data', (chunk) => {
+    const packets = [];
+    decoder.decode(chunk, (p) => void packets.push(p));
+    if (packets[0]?.type === 2) connack();
+    onRead(packets);
+  });
+  await withTimeout(new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'connect');
+  const send = (p) => socket.write(encodePacket(p, 4));
+  send({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId });
+  await withTimeout(connected, 5000, 'CONNACK');
+  return { socket, send };
+}
+
+/** User and system CPU ms of process `pid` so far (clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+/**
+ * `pairs` publisher/subscriber pairs on topics `{prefix}/{i}`; RATE messages per second in all,
+ * QoS 0, for `seconds`, paced by a 1 ms timer. Each payload carries its send time. Returns the
+ * number sent and, per message received, [send time in ms since the epoch, latency in ms].
+ */
+export async function lowRateLoad(port, { pairs, rate, seconds, prefix }) {
+  const arrivals = [];
+  let subacks = 0;
+  const clients = [];
+  const pubs = [];
+  for (let i = 0; i < pairs; i++) {
+    const sub = await open(port, `${prefix}-sub-${i}`, (packets) => {
+      for (const p of packets) {
+        if (p.type === 9) subacks++;
+        if (p.type !== 3) continue;
+        const sentAt = p.payload.readDoubleLE(0);
+        arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt]);
+      }
+    });
+    sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: `${prefix}/${i}`, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+    const pub = await open(port, `${prefix}-pub-${i}`, () => {});
+    clients.push(sub, pub);
+    pubs.push(pub);
+  }
+  await until(() => subacks === pairs, 5000, 'SUBACKs');
+  const payload = Buffer.alloc(64);
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+      while (sent < due) {
+        payload.writeDoubleLE(performance.now(), 0);
+        pubs[sent % pairs].send({ type: 3, topic: `${prefix}/${sent % pairs}`, payload, qos: 0, retain: false, dup: false });
+        sent++;
+      }
+      if (performance.now() - t0 < seconds * 1000) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await until(() => arrivals.length >= sent, 5000, 'the last messages');
+  for (const c of clients) c.socket.destroy();
+  return { sent, arrivals };
+}
