@@ -58,6 +58,8 @@ export class Client {
   sendQuota: number;
   /** The window for retained messages sent because of a new subscription (maxInflightRetained), lowered the same way. */
   retainedQuota: number;
+  /** 5.0 Receive Maximum of the client: a cap on unacknowledged PUBLISH that no window may pass (65535 when not given, and for 3.1.x). */
+  receiveMaximum = 65535;
   /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. (No packet is larger than the protocol's maximum, a small integer where Infinity would be a boxed number per client.) */
   maxOutgoingPacketSize = MAX_PACKET_SIZE;
   /** 5.0 Request Problem Information: reason strings only when the client allows them. */

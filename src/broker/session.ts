@@ -27,6 +27,8 @@ export interface Delivery extends StoredDelivery {
    * persistent session's queue window, or after a restart) waits for the ordinary window.
    */
   replay?: boolean;
+  /** In flight from an earlier connection and not resent yet: past the Receive Maximum the client came back with (resendInflight). */
+  awaitingResend?: boolean;
 }
 
 export const NEVER_EXPIRES = 0xffffffff;
@@ -79,6 +81,8 @@ export class Session {
   private lastQueuedSeq = 0;
   /** Deliveries through shared subscriptions were made or restored: handOnShared has something to look at. */
   private holdsShared = false;
+  /** In-flight deliveries marked awaitingResend: they go out before anything queued. */
+  private awaitingResend = 0;
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived: a resent PUBLISH is not routed again. */
   incomingQos2: Set<number> = EMPTY_SET;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -186,12 +190,10 @@ export class Session {
   handOnShared(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
     // A session that never had a shared delivery is not walked at every disconnect.
     if (!this.holdsShared) return;
-    for (const [packetId, delivery] of this.inflight) {
+    for (const delivery of this.inflight.values()) {
       // A QoS 2 message already sent stays with this session: it is completed to this client
       // when it returns, or dropped with the session ([MQTT-4.8.2-4] [MQTT-4.8.2-5] (v5)).
-      if (delivery.shareGroup === undefined || delivery.qos !== 1 || !give(delivery)) continue;
-      this.inflight.delete(packetId);
-      if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+      if (delivery.shareGroup !== undefined && delivery.qos === 1 && give(delivery)) this.forget(delivery);
     }
     if (this.queue.length > 0) {
       const kept: (Delivery | RetainedFeed)[] = [];
@@ -241,6 +243,11 @@ export class Session {
   drain(): void {
     const client = this.client;
     if (client === undefined) return;
+    if (this.awaitingResend > 0) {
+      // What was in flight before the reconnect goes first; nothing queued may overtake it.
+      this.resendAwaiting(client);
+      if (this.awaitingResend > 0) return;
+    }
     let sent = false;
     const refillAt = this.backlog > 0 ? this.windowSize() >> 1 : -1;
     // A drain that refills half the in-flight window or more hands that first half to the
@@ -306,12 +313,48 @@ export class Session {
     this.drain();
   }
 
-  /** [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1) and PUBREL. */
+  /**
+   * [MQTT-4.4.0-1] After a persistent session reconnects: resend unacknowledged PUBLISH (DUP=1)
+   * and PUBREL, with their packet ids. [MQTT-3.3.4-9] (v5) A client may come back with a lower
+   * Receive Maximum than it had when they were sent: only that many are resent (a QoS 2 message
+   * counts until its PUBCOMP, so a PUBREL does too); the rest follow as acknowledgements come,
+   * before anything queued (drain).
+   */
   resendInflight(client: Client): void {
+    let outstanding = 0;
+    this.awaitingResend = 0;
     for (const delivery of this.inflight.values()) {
-      if (delivery.released) client.writeAck(6, delivery.packetId!, 0);
-      else client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, true, delivery.subscriptionIdentifiers);
+      delivery.awaitingResend = false;
+      if (delivery.released) {
+        client.writeAck(6, delivery.packetId!, 0);
+        outstanding++;
+      } else if (outstanding < client.receiveMaximum) {
+        if (this.resend(client, delivery)) outstanding++;
+      } else {
+        delivery.awaitingResend = true;
+        this.awaitingResend++;
+      }
     }
+  }
+
+  /** Resends deliveries awaiting it (resendInflight) as far as the client's Receive Maximum allows. */
+  private resendAwaiting(client: Client): void {
+    for (const delivery of this.inflight.values()) {
+      if (this.awaitingResend === 0 || this.inflight.size - this.awaitingResend >= client.receiveMaximum) return;
+      if (delivery.awaitingResend !== true) continue;
+      this.noLongerAwaiting(delivery);
+      this.resend(client, delivery);
+    }
+  }
+
+  /**
+   * Writes an unacknowledged PUBLISH again (DUP=1). False when the client came back with a
+   * Maximum Packet Size too small for it: it is skipped as if acknowledged ([MQTT-3.1.2-25] (v5)).
+   */
+  private resend(client: Client, delivery: Delivery): boolean {
+    if (client.writePublish(delivery.message, delivery.qos, delivery.retain, delivery.packetId!, true, delivery.subscriptionIdentifiers)) return true;
+    this.forget(delivery);
+    return false;
   }
 
   /** PUBACK (QoS 1) or PUBCOMP (QoS 2): the delivery is complete. */
@@ -327,6 +370,8 @@ export class Session {
   release(packetId: number): boolean {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined || delivery.qos !== 2) return false;
+    // The client had it from before it reconnected: it is not sent again.
+    this.noLongerAwaiting(delivery);
     if (!delivery.released) {
       delivery.released = true;
       if (this.persistent) this.broker.store.putDelivery(this.clientId, delivery);
@@ -362,6 +407,7 @@ export class Session {
     this.queue.clear();
     this.backlog = 0;
     this.backlogBytes = 0;
+    this.awaitingResend = 0;
     this.holdsShared = false;
     this.queuedBytes = 0;
     this.incomingQos2 = EMPTY_SET;
@@ -419,8 +465,15 @@ export class Session {
 
   /** An in-flight delivery is over (acknowledged, refused or skipped): nothing more is owed. */
   private forget(delivery: Delivery): void {
+    this.noLongerAwaiting(delivery);
     this.inflight.delete(delivery.packetId!);
     if (this.persistent) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
+  }
+
+  private noLongerAwaiting(delivery: Delivery): void {
+    if (delivery.awaitingResend !== true) return;
+    delivery.awaitingResend = false;
+    this.awaitingResend--;
   }
 
   private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup: string | undefined, replay: boolean): void {

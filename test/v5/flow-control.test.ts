@@ -63,6 +63,44 @@ describe('MQTT 5 Receive Maximum of the client', () => {
     pub.close();
   });
 
+  test('[MQTT-3.3.4-9][MQTT-4.4.0-1] (v5) a client back with a lower Receive Maximum gets that many of its unacknowledged messages again, with their packet ids; the rest as it acknowledges, before anything queued', async () => {
+    const clientId = uniqueId('rm-back');
+    const first = await rawV5(b.port, { clientId, cleanStart: false, properties: { sessionExpiryInterval: 60, receiveMaximum: 10 } });
+    await subscribeRaw(first, subscription('rm/back', 1));
+    const pub = await rawV5(b.port);
+    for (let i = 0; i < 12; i++) await publishRaw(pub, 'rm/back', String(i), 1);
+    const sent: Packet[] = [];
+    for (let i = 0; i < 10; i++) sent.push(await expectPublish(first));
+    await expectNothingPending(first, 'ten in flight, two queued');
+    first.send({ type: 14, reasonCode: 0 });
+    await first.waitClosed();
+    const back = await rawV5(b.port, { clientId, cleanStart: false, properties: { sessionExpiryInterval: 60, receiveMaximum: 3 } });
+    assert.equal(back.connack.sessionPresent, true);
+    const idOf = (p: Packet): number => (p.type === 3 ? p.packetId! : -1);
+    const again = [await expectPublish(back), await expectPublish(back), await expectPublish(back)];
+    assert.deepEqual(again.map((p) => [p.payload.toString(), p.dup, p.packetId]), sent.slice(0, 3).map((p, i) => [String(i), true, idOf(p)]));
+    await expectNothingPending(back, 'no more than the new Receive Maximum unacknowledged');
+    back.send({ type: 4, packetId: again[0].packetId! });
+    const fourth = await expectPublish(back);
+    assert.deepEqual([fourth.payload.toString(), fourth.dup, fourth.packetId], ['3', true, idOf(sent[3])]);
+    await expectNothingPending(back, 'still three');
+    const got = [...again, fourth];
+    let unacked = got.slice(1);
+    while (got.length < 12) {
+      for (const p of unacked) back.send({ type: 4, packetId: p.packetId! });
+      unacked = [];
+      for (let i = 0; i < 3 && got.length < 12; i++) {
+        const p = await expectPublish(back);
+        got.push(p);
+        unacked.push(p);
+      }
+    }
+    assert.deepEqual(got.map((p) => p.payload.toString()), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'], 'in order');
+    assert.deepEqual(got.map((p) => p.dup), [...Array(10).fill(true), false, false], 'the ten resent, the two queued sent for the first time');
+    back.send({ type: 14, reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+    pub.close();
+  });
+
   test('[MQTT-3.3.4-9] (v5) a QoS 2 message counts against Receive Maximum until its PUBCOMP', async () => {
     const c = await rawV5(b.port, { properties: { receiveMaximum: 1 } });
     await subscribeRaw(c, subscription('rm/q2', 2));
@@ -78,6 +116,39 @@ describe('MQTT 5 Receive Maximum of the client', () => {
     assert.equal(q.payload.toString(), 'b');
     await ackRaw(c, q);
     c.close();
+    pub.close();
+  });
+
+  test('[MQTT-3.3.4-9][MQTT-4.4.0-1] (v5) back with a lower Receive Maximum: a resent PUBREL counts until its PUBCOMP; a PUBREC for a message not resent yet is answered, not resent', async () => {
+    const clientId = uniqueId('rm-back2');
+    const first = await rawV5(b.port, { clientId, cleanStart: false, properties: { sessionExpiryInterval: 60, receiveMaximum: 4 } });
+    await subscribeRaw(first, subscription('rm/back2', 2));
+    const pub = await rawV5(b.port);
+    for (const payload of ['a', 'b', 'c', 'd']) await publishRaw(pub, 'rm/back2', payload, 2);
+    const sent = [await expectPublish(first), await expectPublish(first), await expectPublish(first), await expectPublish(first)];
+    for (const p of sent.slice(0, 2)) {
+      first.send({ type: 5, packetId: p.packetId! });
+      assert.equal((await expectPacket(first, 6)).packetId, p.packetId);
+    }
+    first.send({ type: 14, reasonCode: 0 });
+    await first.waitClosed();
+    const back = await rawV5(b.port, { clientId, cleanStart: false, properties: { sessionExpiryInterval: 60, receiveMaximum: 3 } });
+    // Two PUBRELs and one PUBLISH: three unacknowledged, the fourth waits.
+    assert.equal((await expectPacket(back, 6)).packetId, sent[0].packetId);
+    assert.equal((await expectPacket(back, 6)).packetId, sent[1].packetId);
+    const c = await expectPublish(back);
+    assert.deepEqual([c.payload.toString(), c.dup, c.packetId], ['c', true, sent[2].packetId]);
+    await expectNothingPending(back, 'd waits: the PUBRELs count');
+    // The client had d from before: its PUBREC gets the PUBREL, and d is not sent again.
+    back.send({ type: 5, packetId: sent[3].packetId! });
+    assert.equal((await expectPacket(back, 6)).packetId, sent[3].packetId);
+    for (const p of [sent[0], sent[1], sent[3]]) back.send({ type: 7, packetId: p.packetId! });
+    back.send({ type: 5, packetId: c.packetId! });
+    assert.equal((await expectPacket(back, 6)).packetId, c.packetId);
+    back.send({ type: 7, packetId: c.packetId! });
+    await expectNothingPending(back, 'all four complete, nothing sent twice');
+    assert.equal(b.broker.core.sessions.get(clientId)!.inflight.size, 0);
+    back.send({ type: 14, reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
     pub.close();
   });
 
@@ -184,6 +255,28 @@ describe('MQTT 5 Maximum Packet Size of the client', () => {
     await expectNothingPending(back, 'the skipped message counts as delivered: it is not re-sent');
     back.close();
     large.close();
+    pub.close();
+  });
+
+  test('[MQTT-3.1.2-25][MQTT-4.4.0-1] (v5) an unacknowledged message too large for the Maximum Packet Size the client comes back with is not resent, and frees its slot', async () => {
+    const clientId = uniqueId('shrunk');
+    const first = await rawV5(b.port, { clientId, properties: { sessionExpiryInterval: 30, receiveMaximum: 1 } });
+    await subscribeRaw(first, subscription('mps/back', 1));
+    const pub = await rawV5(b.port);
+    await publishRaw(pub, 'mps/back', Buffer.alloc(300, 0x62), 1);
+    await publishRaw(pub, 'mps/back', 'small', 1);
+    assert.equal((await expectPublish(first)).payload.length, 300);
+    await expectNothingPending(first, 'receive maximum 1: the small one waits');
+    first.send({ type: 14, reasonCode: 0 });
+    await first.waitClosed();
+    const back = await rawV5(b.port, { clientId, cleanStart: false, properties: { maximumPacketSize: 100, receiveMaximum: 1, sessionExpiryInterval: 0 } });
+    const wire = new WireLog(back);
+    assert.equal(back.connack.sessionPresent, true);
+    const next = await expectPublish(back);
+    assert.deepEqual([next.payload.toString(), next.dup], ['small', false], 'the large one skipped as if delivered; its slot goes to the next');
+    assert.ok(wire.frames.every((f) => f.length <= 100));
+    await ackRaw(back, next);
+    back.close();
     pub.close();
   });
 

@@ -151,6 +151,7 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
   if (v5) {
     // [MQTT-3.3.4-9] (v5) no more unacknowledged than the client's Receive Maximum, retained or not.
     if (props.receiveMaximum !== undefined) {
+      client.receiveMaximum = props.receiveMaximum;
       client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
       client.retainedQuota = Math.min(caps.maxInflightRetained, props.receiveMaximum);
     }
