@@ -156,7 +156,7 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
     '`retained-*`). CPU s/M is broker CPU seconds per million delivered messages (per million connects for `connections`).',
     'Latency is end to end, send to receive (connect to CONNACK for `connections`, SUBSCRIBE to arrival for `retained-*`).',
     'gen CPU% is the whole load generator, gen thread max% its busiest worker thread; other CPU% is everything else on the',
-    'machine (noise); broker wait% is the time the broker was ready to run but waited for a CPU. rate vs midge and CPU vs midge (when midge-sqlite, midge-fsync or midge-net ran): that broker over Midge with',
+    'machine (noise); broker wait% is the time the main thread of the broker was ready to run but waited for a CPU. rate vs midge and CPU vs midge (when midge-sqlite, midge-fsync or midge-net ran): that broker over Midge with',
     '--memory in the same scenario. See bench/README.md.',
     '',
     '## Scenarios',

@@ -2,7 +2,7 @@
 // all its threads, in clock ticks) and memory from /proc/PID/status (VmRSS now, VmHWM peak).
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -32,22 +32,14 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
- * Seconds the threads of process `pid` have been ready to run but waiting for a CPU, summed
- * (/proc/PID/task/TID/schedstat, second field, in ns). A thread that ends before the second
- * read drops out of the sum, so read it over windows where the broker's threads live on.
+ * Seconds the main thread of process `pid` (a broker's event loop) has been ready to run but
+ * waiting for a CPU (/proc/PID/schedstat, second field, in ns). Helper threads (a Node
+ * broker's garbage collector) are left out: their waits overlap and do not hold up messages.
  * NaN when the kernel does not keep these figures.
  */
 export function runQueueWaitSeconds(pid: number): number {
   try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
-      } catch {
-        // The thread ended between the listing and the read.
-      }
-    }
-    return ns / 1e9;
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
   } catch {
     return NaN;
   }

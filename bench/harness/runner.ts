@@ -53,9 +53,9 @@ export interface RunResult {
   /** CPU used by everything else on the machine over the window, % of one core: noise. */
   otherCpuPct: number;
   /**
-   * Time the broker's threads were ready to run but waited for a CPU, % of the window. On a
-   * machine shared with the generator this, not the broker's own code, makes most of the slow
-   * 1% at a low rate (bench/README.md).
+   * Time the broker's main thread (its event loop) was ready to run but waited for a CPU, % of
+   * the window. On a machine shared with the generator this, more than the broker's own code,
+   * makes the slow 1% at a low rate (bench/README.md).
    */
   brokerWaitPct: number;
   extra: Record<string, number>;
