@@ -27,7 +27,7 @@ export interface BrokerOptions {
   /**
    * The same while the retained messages of a new subscription are sent (default 1000, never
    * below maxInflight). They are a burst the client asked for, all of them already in memory;
-   * a window of 100 would make 50,000 of them cost 1,000 round trips. A 5.0 client's Receive
+   * a window of 100 would make 50,000 of them cost 500 round trips or more. A 5.0 client's Receive
    * Maximum still caps it.
    */
   maxInflightRetained?: number;

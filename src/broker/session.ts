@@ -324,7 +324,8 @@ export class Session {
     let outstanding = 0;
     this.awaitingResend = 0;
     for (const delivery of this.inflight.values()) {
-      delivery.awaitingResend = false;
+      // Cleared only where set: deliveries that never had the flag keep their shape.
+      if (delivery.awaitingResend === true) delivery.awaitingResend = false;
       if (delivery.released) {
         client.writeAck(6, delivery.packetId!, 0);
         outstanding++;
