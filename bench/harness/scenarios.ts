@@ -34,6 +34,14 @@ export const SCENARIOS: Scenario[] = [
     describe: (s) =>
       `${s.slowPublishers} publishers -> a subscriber of bench/slow/+ and a slow one that reads ${s.slowRate} msg/s, QoS 1; each publisher at most ${s.slowAhead} ahead of the slow one (the broker queues them); msg/s counts deliveries`,
   },
+  {
+    name: 'slow-qos1-durable',
+    kind: 'flow',
+    qos: 1,
+    unit: 'msg/s',
+    describe: (s) =>
+      `slow-qos1 with the slow subscriber in a persistent session (clean session 0): what the broker holds for it is stored, and Midge with SQLite keeps only its queue window (--queue-window) in memory, the rest in the store`,
+  },
   { name: 'connections', kind: 'connections', qos: 0, unit: 'conn/s', describe: (s) => `${s.connections} idle clients connect (100 at a time); connects/s and broker memory per connection` },
   { name: 'retained-qos0', kind: 'retained', qos: 0, unit: 'msg/s', describe: (s) => `${s.retained} retained topics, then a QoS 0 subscriber of bench/ret/# gets them all` },
   { name: 'retained-qos1', kind: 'retained', qos: 1, unit: 'msg/s', describe: (s) => `${s.retained} retained topics, then a QoS 1 subscriber of bench/ret/# gets them all` },
@@ -109,16 +117,18 @@ function groups(scenario: Scenario, sizes: Sizes): Group[] {
       out.push({ publishers: [{ id: 0, topic: 'bench/fanout', qos, mode: 'max', window, ahead: sizes.fanOutWindow, paceSlots }], subscribers: [], load: SEND });
       break;
     }
-    case 'slow-qos1': {
+    case 'slow-qos1':
+    case 'slow-qos1-durable': {
       // Both subscribers pace every publisher: the fast one by the window, the slow one by
       // `slowAhead`, so the broker holds up to that many messages per publisher for the slow
       // one while the fast one keeps up, and the run drains in a bounded time.
       const n = sizes.slowPublishers;
+      const persistent = scenario.name.endsWith('-durable');
       const ids = Array.from({ length: n }, (_, i) => i);
       out.push({ publishers: [], subscribers: [{ id: 0, filter: 'bench/slow/+', qos, expects: ids, paces: ids.map((i) => ({ publisher: i, slot: i })) }], load: n * RECEIVE });
       out.push({
         publishers: [],
-        subscribers: [{ id: 1, filter: 'bench/slow/+', qos, expects: ids, paces: ids.map((i) => ({ publisher: i, slot: n + i })), maxRate: sizes.slowRate }],
+        subscribers: [{ id: 1, filter: 'bench/slow/+', qos, expects: ids, paces: ids.map((i) => ({ publisher: i, slot: n + i })), maxRate: sizes.slowRate, persistent }],
         load: RECEIVE,
       });
       for (const i of ids) {
