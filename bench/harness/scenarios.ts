@@ -40,7 +40,7 @@ export const SCENARIOS: Scenario[] = [
     qos: 1,
     unit: 'msg/s',
     describe: (s) =>
-      `slow-qos1 with the slow subscriber in a persistent session (clean session 0): what the broker holds for it is stored, and Midge with SQLite keeps only its queue window (--queue-window) in memory, the rest in the store`,
+      `slow-qos1 (${s.slowPublishers} publishers, the slow subscriber at ${s.slowRate} msg/s) with the slow subscriber in a persistent session (clean session 0): what the broker holds for it is stored, and Midge with SQLite keeps only its queue window (--queue-window) in memory, the rest in the store`,
   },
   { name: 'connections', kind: 'connections', qos: 0, unit: 'conn/s', describe: (s) => `${s.connections} idle clients connect (100 at a time); connects/s and broker memory per connection` },
   { name: 'retained-qos0', kind: 'retained', qos: 0, unit: 'msg/s', describe: (s) => `${s.retained} retained topics, then a QoS 0 subscriber of bench/ret/# gets them all` },
