@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { connect, end, publish } from '../helpers/mqttjs.js';
 import { Program } from '../helpers/process.js';
 import { until } from '../helpers/wait.js';
 
@@ -57,6 +58,17 @@ describe('MQTT 3.1.1 with mosquitto_pub / mosquitto_sub', () => {
     victim.kill('SIGKILL');
     await watcher.waitForLine(/^mosq\/will victim died$/);
     assert.equal(await watcher.waitExit(), 0);
+  });
+
+  test('[MQTT-3.3.1-6][MQTT-3.3.1-8] (3.1.1) mosquitto_sub gets 3,000 retained QoS 1 messages of a new subscription once each, under the retained window', async () => {
+    const loader = await connect(b.url, { clientId: 'mosq-ret-loader' });
+    for (let i = 0; i < 3000; i++) loader.publish(`mosq/ret/${i}`, String(i), { qos: 1, retain: true });
+    await publish(loader, 'mosq/ret-sync', 'x', { qos: 1 });
+    await end(loader);
+    const sub = subscribeUntilRetained('mosq/ret/#', '-q', '1', '-C', '3000', '-W', '20', '--retained-only');
+    assert.equal(await sub.waitExit(30_000), 0);
+    assert.equal(sub.lines.length, 3000);
+    assert.equal(new Set(sub.lines.map((l) => l.split(' ')[0])).size, 3000, 'each topic once');
   });
 
   test('[MQTT-7.0.0-2] (3.1.1) clients made for other brokers work unchanged: mosquitto_pub and mosquitto_sub with their defaults only', async () => {
