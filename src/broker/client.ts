@@ -56,8 +56,6 @@ export class Client {
   will: PendingWill | undefined;
   /** Outgoing QoS 1/2 window: the broker's limit, lowered by a 5.0 client's Receive Maximum. */
   sendQuota: number;
-  /** The window for retained messages sent because of a new subscription (maxInflightRetained), lowered the same way. */
-  retainedQuota: number;
   /** 5.0 Receive Maximum of the client: a cap on unacknowledged PUBLISH that no window may pass (65535 when not given, and for 3.1.x). */
   receiveMaximum = 65535;
   /** 5.0 Maximum Packet Size of the client: larger messages are not sent to it. (No packet is larger than the protocol's maximum, a small integer where Infinity would be a boxed number per client.) */
@@ -96,7 +94,6 @@ export class Client {
   ) {
     this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize });
     this.sendQuota = broker.caps.maxInflight;
-    this.retainedQuota = broker.caps.maxInflightRetained;
     // Listeners and timer callbacks are shared functions that find their client through the
     // connection or the timer argument: a closure per connection per event costs ~300 bytes,
     // and an idle broker holds tens of thousands of connections.
@@ -140,6 +137,14 @@ export class Client {
     this.deadline = 0;
     if (this.state === 'connecting') this.onConnectTimeout();
     else if (this.state === 'connected') this.onKeepAliveExpired();
+  }
+
+  /**
+   * The window for retained messages sent because of a new subscription (maxInflightRetained),
+   * lowered by a 5.0 client's Receive Maximum. Worked out when asked: only such messages use it.
+   */
+  get retainedQuota(): number {
+    return Math.min(this.broker.caps.maxInflightRetained, this.receiveMaximum);
   }
 
   /** `replay`: a retained message sent because of a new subscription, under the larger retainedQuota. */

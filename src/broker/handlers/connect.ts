@@ -153,7 +153,6 @@ function completeConnect(client: Client, packet: ConnectPacket, authProperties: 
     if (props.receiveMaximum !== undefined) {
       client.receiveMaximum = props.receiveMaximum;
       client.sendQuota = Math.min(caps.maxInflight, props.receiveMaximum);
-      client.retainedQuota = Math.min(caps.maxInflightRetained, props.receiveMaximum);
     }
     if (props.maximumPacketSize !== undefined) client.maxOutgoingPacketSize = Math.min(props.maximumPacketSize, MAX_PACKET_SIZE);
     if (props.requestProblemInformation === 0) client.problemInformation = false;
