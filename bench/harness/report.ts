@@ -16,6 +16,8 @@ export interface Summary {
   sentPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Each round's p99 by round number: one round's tail is mostly chance on a shared VM, so the spread and a round-by-round comparison say more than the median alone. */
+  p99ByRound: Map<number, number>;
   maxMs: number;
   cpuPerMillion: number;
   brokerCpuPct: number;
@@ -72,6 +74,7 @@ export function summarize(results: RunResult[]): Summary[] {
       sentPerSec: med((r) => r.sentPerSec),
       p50Ms: med((r) => r.p50Ms),
       p99Ms: med((r) => r.p99Ms),
+      p99ByRound: new Map(ok.map((r) => [r.round, r.p99Ms])),
       maxMs: med((r) => r.maxMs),
       cpuPerMillion: med((r) => r.cpuPerMillion),
       brokerCpuPct: med((r) => r.brokerCpuPct),
@@ -109,8 +112,32 @@ function ratio(a: number, b: number | undefined): string {
   return `${(a / b).toFixed(2)}x`;
 }
 
-function notes(s: Summary): string {
+/**
+ * For a fixed-rate scenario (where p99 is the figure that matters): the range of the rounds' p99,
+ * and in how many rounds this broker's p99 was at most Mosquitto's in the same round.
+ */
+function p99Rounds(s: Summary, mosq: Summary | undefined): string | undefined {
+  if (s.p99ByRound.size < 2 || s.sentPerSec === 0 || !s.scenario.startsWith('latency')) return undefined;
+  const values = [...s.p99ByRound.values()];
+  let text = `p99 per round ${ms(Math.min(...values))}-${ms(Math.max(...values))} ms`;
+  if (mosq !== undefined && mosq !== s) {
+    let paired = 0;
+    let atMost = 0;
+    for (const [round, p99] of s.p99ByRound) {
+      const other = mosq.p99ByRound.get(round);
+      if (other === undefined) continue;
+      paired++;
+      if (p99 <= other) atMost++;
+    }
+    if (paired > 0) text += `, at most Mosquitto's in ${atMost}/${paired} rounds`;
+  }
+  return text;
+}
+
+function notes(s: Summary, mosq: Summary | undefined): string {
   const parts: string[] = [];
+  const rounds = p99Rounds(s, mosq);
+  if (rounds !== undefined) parts.push(rounds);
   if (s.failed > 0) parts.push(`FAILED ${s.failed}/${s.runs}: ${s.error ?? ''}`.slice(0, 160));
   const e = s.extra;
   if (e.kbPerConnection !== undefined) parts.push(`${fmt(e.kbPerConnection, 1)} KiB/conn, ${fmt(e.failed)} failed`);
@@ -176,7 +203,7 @@ export function rows(summaries: Summary[]): string[][] {
       ratio(s.cpuPerMillion, mosq?.cpuPerMillion),
       ratio(s.cpuPerMillion, aedes?.cpuPerMillion),
       ...midgeCells,
-      notes(s),
+      notes(s, mosq),
     ];
   });
 }
