@@ -11,13 +11,13 @@
 
 import type { QoS } from '../protocol/packets.js';
 import type { StoredBacklog, StoredDelivery, StoredSession, StoredSubscription } from '../store/store.js';
-import { Deque } from './deque.js';
 import { Message, minQoS } from './message.js';
 import { RetainedFeed } from './retained-feed.js';
 import type { Client } from './client.js';
 import type { Broker } from './broker.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { Backpressure } from './backpressure.js';
+import { SessionQueue } from './session-queue.js';
 
 export interface Delivery extends StoredDelivery {
   message: Message;
@@ -68,17 +68,11 @@ export class Session {
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
   inflight: Map<number, Delivery> = EMPTY_MAP;
   /**
-   * Queued deliveries in memory, oldest first; with paging, the head of the whole queue. A
-   * RetainedFeed entry stands for the retained messages of a new subscription (retained-feed.ts).
+   * Queued deliveries in memory, oldest first, and the count of those past the window that are
+   * in the store only (session-queue.ts). A RetainedFeed entry stands for the retained messages
+   * of a new subscription (retained-feed.ts).
    */
-  readonly queue = new Deque<Delivery | RetainedFeed>();
-  /** Queued deliveries after those in `queue`, kept only in the store (paged queues). */
-  backlog = 0;
-  private backlogBytes = 0;
-  /** Payload bytes of every queued delivery, in memory or in the backlog. */
-  queuedBytes = 0;
-  /** The seq of the newest delivery that entered `queue`: the backlog starts after it. */
-  private lastQueuedSeq = 0;
+  readonly queue = new SessionQueue();
   /** Deliveries through shared subscriptions were made or restored: handOnShared has something to look at. */
   private holdsShared = false;
   /** In-flight deliveries marked awaitingResend: they go out before anything queued. */
@@ -135,7 +129,7 @@ export class Session {
 
   /** Messages queued in memory and in the store's backlog. */
   get queuedCount(): number {
-    return this.queue.length + this.backlog;
+    return this.queue.total;
   }
 
   /** Restores a message owed from a previous run (in flight when it has a packet id). */
@@ -147,16 +141,12 @@ export class Session {
       if (delivery.packetId >= this.nextPacketId) this.nextPacketId = (delivery.packetId % 65535) + 1;
     } else {
       this.queue.push(delivery);
-      this.queuedBytes += delivery.message.payload.length;
-      if (delivery.seq > this.lastQueuedSeq) this.lastQueuedSeq = delivery.seq;
     }
   }
 
   /** Restores the queued messages a previous run left in the store; read when they are due. */
   restoreBacklog(backlog: StoredBacklog): void {
-    this.backlog += backlog.count;
-    this.backlogBytes += backlog.bytes;
-    this.queuedBytes += backlog.bytes;
+    this.queue.restoreBacklog(backlog);
     if (backlog.lastSeq >= this.nextSeq) this.nextSeq = backlog.lastSeq + 1;
     if (backlog.shared > 0) this.holdsShared = true;
   }
@@ -172,7 +162,7 @@ export class Session {
       if (qos > 0 && this.persistent) this.enqueue(message, qos, retain, subscriptionIds, shareGroup, replay);
       return;
     }
-    if (this.queue.length === 0 && this.backlog === 0 && client.canSend(qos, this.inflight.size, replay)) {
+    if (this.queue.total === 0 && client.canSend(qos, this.inflight.size, replay)) {
       if (qos === 0) client.writePublish(message, 0, retain, 0, false, subscriptionIds);
       else this.sendTracked(client, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup, replay));
     } else {
@@ -197,19 +187,16 @@ export class Session {
     }
     if (this.queue.length > 0) {
       const kept: (Delivery | RetainedFeed)[] = [];
-      for (let d = this.dequeue(); d !== undefined; d = this.dequeue()) {
+      for (let d = this.queue.shift(); d !== undefined; d = this.queue.shift()) {
         if (!(d instanceof RetainedFeed) && d.shareGroup !== undefined && d.qos > 0 && give(d)) {
           if (this.persistent) this.broker.store.deleteDelivery(this.clientId, d.seq);
         } else {
           kept.push(d);
         }
       }
-      for (const d of kept) {
-        this.queue.push(d);
-        if (!(d instanceof RetainedFeed)) this.queuedBytes += d.message.payload.length;
-      }
+      for (const d of kept) this.queue.push(d);
     }
-    if (this.backlog > 0) this.handOnSharedBacklog(hasTaker, give);
+    if (this.queue.backlog > 0) this.handOnSharedBacklog(hasTaker, give);
   }
 
   /**
@@ -219,9 +206,9 @@ export class Session {
    */
   private handOnSharedBacklog(hasTaker: (shareGroup: string) => boolean, give: (delivery: Delivery) => boolean): void {
     const store = this.broker.store;
-    for (const shareGroup of store.queuedShareGroups(this.clientId, this.lastQueuedSeq)) {
+    for (const shareGroup of store.queuedShareGroups(this.clientId, this.queue.lastSeq)) {
       if (!hasTaker(shareGroup)) continue;
-      let after = this.lastQueuedSeq;
+      let after = this.queue.lastSeq;
       while (true) {
         const page = store.readQueuedShared(this.clientId, shareGroup, after, SCAN_PAGE, Message.fromStored);
         for (const stored of page) {
@@ -229,10 +216,7 @@ export class Session {
           after = delivery.seq;
           if (delivery.qos === 0 || !give(delivery)) continue;
           store.deleteDelivery(this.clientId, delivery.seq);
-          const size = delivery.message.payload.length;
-          this.backlog--;
-          this.backlogBytes -= size;
-          this.queuedBytes -= size;
+          this.queue.takeFromBacklog(delivery.message.payload.length);
         }
         if (page.length < SCAN_PAGE) break;
       }
@@ -249,22 +233,23 @@ export class Session {
       if (this.awaitingResend > 0) return;
     }
     let sent = false;
-    const refillAt = this.backlog > 0 ? this.windowSize() >> 1 : -1;
+    const queue = this.queue;
+    const refillAt = queue.backlog > 0 ? this.windowSize() >> 1 : -1;
     // A drain that refills half the in-flight window or more hands that first half to the
     // connection at once: the client reads and acknowledges it while the rest is prepared,
     // instead of the whole window going back and forth as one block (a retained feed, or a
     // queue that waited for acknowledgements). 50,000 retained messages from a fresh broker to
     // a subscriber that acknowledges each read: 212 instead of 244 ms (bench/retained-window.mjs).
-    const head = this.queue.peek();
+    const head = queue.peek();
     let untilFlush = (head instanceof RetainedFeed || head?.replay === true ? client.retainedQuota : client.sendQuota) >> 1;
     while (true) {
-      if (this.queue.length <= refillAt && this.backlog > 0) this.refill();
-      const next = this.queue.peek();
+      if (queue.length <= refillAt && queue.backlog > 0) this.refill();
+      const next = queue.peek();
       if (next === undefined) break;
       if (next instanceof RetainedFeed) {
         const message = next.messages[next.index];
         if (message === undefined) {
-          this.queue.shift();
+          queue.shift();
           continue;
         }
         if (message.expiresAt !== undefined && message.isExpired(Date.now())) {
@@ -291,7 +276,7 @@ export class Session {
         continue;
       }
       if (!client.canSend(next.qos, this.inflight.size, next.replay === true)) break;
-      this.dequeue();
+      queue.shift();
       if (next.qos === 0) client.writePublish(next.message, 0, next.retain, 0, false, next.subscriptionIdentifiers);
       else {
         this.sendTracked(client, next);
@@ -406,11 +391,8 @@ export class Session {
     this.expiryTimer = undefined;
     this.inflight = EMPTY_MAP;
     this.queue.clear();
-    this.backlog = 0;
-    this.backlogBytes = 0;
     this.awaitingResend = 0;
     this.holdsShared = false;
-    this.queuedBytes = 0;
     this.incomingQos2 = EMPTY_SET;
     this.subscriptions = EMPTY_MAP;
   }
@@ -480,7 +462,7 @@ export class Session {
   private enqueue(message: Message, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined, shareGroup: string | undefined, replay: boolean): void {
     const caps = this.broker.caps;
     const size = message.payload.length;
-    if (this.queuedCount >= caps.maxQueuedMessages || this.queuedBytes + size > caps.maxQueuedBytes) {
+    if (this.queue.total >= caps.maxQueuedMessages || this.queue.bytes + size > caps.maxQueuedBytes) {
       if (caps.queueFullPolicy === 'disconnect' && this.client !== undefined) {
         // A consumer that cannot keep up is cut off (5.0: DISCONNECT 0x97 quota exceeded).
         this.countDrop(message);
@@ -494,17 +476,14 @@ export class Session {
       }
       this.countDrop(oldest);
     }
-    this.queuedBytes += size;
-    if (this.backlog > 0 || this.queue.length >= this.windowSize()) {
+    if (this.queue.backlog > 0 || this.queue.length >= this.windowSize()) {
       // Past the window (only a persistent session's window ends): in the store only, even at
       // QoS 0, so the queue keeps its order when these are read back.
-      this.backlog++;
-      this.backlogBytes += size;
+      this.queue.addToBacklog(size);
       this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
     } else {
       const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup, replay);
       this.queue.push(delivery);
-      this.lastQueuedSeq = delivery.seq;
       if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
     }
     if (this.client !== undefined && this.queuedCount >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
@@ -521,50 +500,35 @@ export class Session {
 
   /** Moves every delivery of the backlog from the store into memory (the session stops being persistent). */
   readBacklog(): void {
-    while (this.backlog > 0) this.refill();
+    while (this.queue.backlog > 0) this.refill();
   }
 
   /** Moves the oldest deliveries of the backlog from the store into the window. */
   private refill(): void {
+    const queue = this.queue;
     const window = this.windowSize();
     // At least a small page, so an offline session dropping its oldest does not read one row a time.
-    const limit = Math.min(this.backlog, Math.max(MIN_PAGE, (window === Infinity ? this.backlog : window) - this.queue.length));
+    const limit = Math.min(queue.backlog, Math.max(MIN_PAGE, (window === Infinity ? queue.backlog : window) - queue.length));
     // The store wraps each message of the page once: deliveries of one message share it.
-    const page = this.broker.store.readQueued(this.clientId, this.lastQueuedSeq, limit, Message.fromStored);
-    for (const stored of page) {
-      const delivery = stored as Delivery;
-      this.queue.push(delivery);
-      this.lastQueuedSeq = delivery.seq;
-      this.backlog--;
-      this.backlogBytes -= delivery.message.payload.length;
-    }
+    const page = this.broker.store.readQueued(this.clientId, queue.lastSeq, limit, Message.fromStored);
+    for (const stored of page) queue.pushFromBacklog(stored as Delivery);
     if (page.length === 0) {
-      // The store has none of them (it failed, and the broker is stopping on that): the count
-      // must not promise messages that will never come.
-      this.broker.logger.error('queued messages missing from the store', { clientId: this.clientId, backlog: this.backlog });
-      this.queuedBytes -= this.backlogBytes;
-      this.backlog = 0;
-      this.backlogBytes = 0;
+      // The store has none of them (it failed, and the broker is stopping on that).
+      this.broker.logger.error('queued messages missing from the store', { clientId: this.clientId, backlog: queue.backlog });
+      queue.dropBacklog();
     }
-  }
-
-  private dequeue(): Delivery | RetainedFeed | undefined {
-    const delivery = this.queue.shift();
-    if (delivery === undefined) return undefined;
-    if (!(delivery instanceof RetainedFeed)) this.queuedBytes -= delivery.message.payload.length;
-    return delivery;
   }
 
   /** Removes the oldest queued message for good (expired, or pushed out by a full queue). */
   private dropQueued(): Message | undefined {
-    if (this.queue.length === 0 && this.backlog > 0) this.refill();
+    if (this.queue.length === 0 && this.queue.backlog > 0) this.refill();
     const head = this.queue.peek();
     if (head instanceof RetainedFeed) {
       const message = head.messages[head.index++];
       if (head.remaining <= 0) this.queue.shift();
       return message ?? this.dropQueued();
     }
-    const delivery = this.dequeue() as Delivery | undefined;
+    const delivery = this.queue.shift() as Delivery | undefined;
     if (delivery !== undefined && this.persistent && delivery.qos > 0) this.broker.store.deleteDelivery(this.clientId, delivery.seq);
     return delivery?.message;
   }

@@ -66,7 +66,7 @@ function describeSession(b: TestBroker): string {
   const s = b.broker.core.sessions.get('random-sub');
   if (s === undefined) return 'none';
   const inflight = [...s.inflight.values()].map((d) => `${d.packetId}:${d.message.payload.toString()}${d.released ? 'r' : ''}`);
-  return `online ${s.client !== undefined}, in flight [${inflight.join(' ')}], queued ${s.queue.length} + backlog ${s.backlog}`;
+  return `online ${s.client !== undefined}, in flight [${inflight.join(' ')}], queued ${s.queue.length} + backlog ${s.queue.backlog}`;
 }
 
 describe('paged session queues under random events (SQLite store)', () => {

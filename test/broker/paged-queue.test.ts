@@ -64,7 +64,7 @@ describe('paged session queues (SQLite store)', () => {
     await subscribeAndLeave('offline', 1);
     await publishNumbered(b.port, 300, () => 1);
     assert.equal(session('offline').queue.length, 0, 'no queued message held in memory');
-    assert.equal(session('offline').backlog, 300);
+    assert.equal(session('offline').queue.backlog, 300);
     const back = await RawClient.connect(b.port, { clientId: 'offline', cleanStart: false });
     assert.deepEqual(await receiveAcking(back, 300), numbers(0, 300));
     await until(() => session('offline').queuedCount === 0 && session('offline').inflight.size === 0);
@@ -96,7 +96,7 @@ describe('paged session queues (SQLite store)', () => {
     await start();
     await subscribeAndLeave('resume-0', 1, 5);
     await publishNumbered(b.port, 120, () => 1);
-    assert.equal(session('resume-0').backlog, 120);
+    assert.equal(session('resume-0').queue.backlog, 120);
     // The session now ends with this connection, and the store forgets it at once.
     const back = await RawClient.connect(b.port, { clientId: 'resume-0', cleanStart: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } });
     assert.deepEqual(await receiveAcking(back, 120), numbers(0, 120));
@@ -127,7 +127,7 @@ describe('paged session queues (SQLite store)', () => {
     await b.close();
     await start();
     assert.equal(session('restart').queue.length, 0);
-    assert.equal(session('restart').backlog, 200);
+    assert.equal(session('restart').queue.backlog, 200);
     const back = await RawClient.connect(b.port, { clientId: 'restart', cleanStart: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } });
     assert.deepEqual(await receiveAcking(back, 200), numbers(0, 200));
     await until(() => session('restart').queuedCount === 0 && session('restart').inflight.size === 0);
@@ -164,7 +164,7 @@ describe('paged session queues (SQLite store)', () => {
     const before = process.memoryUsage().heapUsed;
     await publishNumbered(b.port, 100_000, () => 1);
     assert.equal(session('big').queue.length, 0);
-    assert.equal(session('big').backlog, 100_000);
+    assert.equal(session('big').queue.backlog, 100_000);
     const grown = process.memoryUsage().heapUsed - before;
     const back = await RawClient.connect(b.port, { clientId: 'big', cleanStart: false });
     const got = await receiveAcking(back, 100_000, 120_000);

@@ -40,7 +40,7 @@ describe('paged session queue with paho-mqtt (v5)', () => {
     await new Promise<void>((resolve, reject) => pub.publish('paged/t', 'last', { qos: 1 }, (error) => (error ? reject(error) : resolve())));
     await end(pub);
     assert.equal(session.queue.length, 0, 'the offline queue is in the store only');
-    assert.equal(session.backlog, COUNT + 1);
+    assert.equal(session.queue.backlog, COUNT + 1);
 
     const back = run('--resume', '--count', String(COUNT + 1));
     await back.waitForLine(/^connected Success session_present=1$/);

@@ -52,7 +52,7 @@ describe('MQTT 5 shared subscriptions: a member that goes away strands nothing',
     await publishNumbered(broker.port, 'ho/t', 40);
     const sessionA = broker.broker.core.sessions.get(aId)!;
     assert.equal(sessionA.inflight.size, 2);
-    assert.ok(sessionA.backlog > 0, 'part of the queue is in the store only');
+    assert.ok(sessionA.queue.backlog > 0, 'part of the queue is in the store only');
     const other = await rawV5(broker.port);
     await subscribeRaw(other, subscription('$share/g/ho/t', 1));
     a.close();
@@ -70,7 +70,7 @@ describe('MQTT 5 shared subscriptions: a member that goes away strands nothing',
     await subscribe(a, '$share/js/hj/t', { qos: 1 });
     await publishNumbered(broker.port, 'hj/t', 30);
     const sessionA = broker.broker.core.sessions.get(aId)!;
-    assert.ok(sessionA.backlog > 0, 'part of A\'s queue is in the store only');
+    assert.ok(sessionA.queue.backlog > 0, 'part of A\'s queue is in the store only');
     const { client: other, inbox } = await connectWithInbox(broker.url, { protocolVersion: 5 });
     await subscribe(other, '$share/js/hj/t', { qos: 1 });
     drop(a);
@@ -94,7 +94,7 @@ describe('MQTT 5 shared subscriptions: a member that goes away strands nothing',
     const a = await rawV5(broker.port, { clientId: aId, properties: { sessionExpiryInterval: 3600 } });
     await subscribeRaw(a, subscription('$share/lone/hl/t', 1));
     await publishNumbered(broker.port, 'hl/t', 30);
-    assert.ok(broker.broker.core.sessions.get(aId)!.backlog > 0);
+    assert.ok(broker.broker.core.sessions.get(aId)!.queue.backlog > 0);
     a.close();
     await until(() => broker.broker.core.sessions.get(aId)!.client === undefined, 3000, 'A offline');
     assert.equal(sharedReads, 0, 'no other member: the backlog is not read');
