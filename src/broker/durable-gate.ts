@@ -23,15 +23,18 @@ export class DurableGate {
   ) {}
 
   ack(client: Client, packet: Packet): void {
-    this.enqueue({ client, packet });
+    // Nothing waiting and nothing pending (the memory store, or SQLite between batches): the
+    // ack goes out now, without the wrapper a waiting one needs (one per QoS 1/2 PUBLISH).
+    const pending = this.store.flush();
+    if (pending === undefined && this.batches.length === 0) client.sendAck(packet);
+    else this.enqueue({ client, packet }, pending);
   }
 
   run(action: () => void): void {
-    this.enqueue(action);
+    this.enqueue(action, this.store.flush());
   }
 
-  private enqueue(item: Waiting): void {
-    const pending = this.store.flush();
+  private enqueue(item: Waiting, pending: Promise<void> | undefined): void {
     const last = this.batches[this.batches.length - 1];
     if (pending === undefined) {
       if (last === undefined) release(item);

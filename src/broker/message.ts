@@ -22,8 +22,14 @@ export class Message implements StoredMessage {
   expiresAt: number | undefined;
   /** Client id of the publisher, for the no-local subscription option. */
   readonly senderId: string | undefined;
-  /** Encoded PUBLISH bytes by wire form; see formIndex(). */
-  private wire: (Buffer | undefined)[] | undefined;
+  /**
+   * Encoded PUBLISH bytes for the wire forms asked for so far (encodeShared): the one form's
+   * bytes while there is one (most messages have one kind of subscriber, and an array each would
+   * be most of what routing allocates for them), an array by form index once there are more.
+   */
+  private wire: Buffer | (Buffer | undefined)[] | undefined;
+  /** The form of `wire` while it holds one form's bytes. */
+  private wireForm = 0;
   private owned = false;
 
   constructor(
@@ -90,13 +96,23 @@ export class Message implements StoredMessage {
 
   private encodeShared(version: ProtocolVersion, qos: QoS, retain: boolean, packetId: number, dup: boolean): Buffer {
     const index = (version === 5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0);
-    const wire = (this.wire ??= []);
-    const cached: Buffer | undefined = wire[index];
+    const wire = this.wire;
+    const cached = wire === undefined ? undefined : Array.isArray(wire) ? wire[index] : this.wireForm === index ? wire : undefined;
     if (cached !== undefined) return qos === 0 ? cached : withPacketId(cached, packetId, dup);
     // The first subscriber's own bytes become the template for the next ones (which only get
     // a copy with their packet id): one encoding, and no copy at all for a lone subscriber.
     const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined), version);
-    wire[index] = bytes;
+    if (wire === undefined) {
+      this.wire = bytes;
+      this.wireForm = index;
+    } else if (Array.isArray(wire)) {
+      wire[index] = bytes;
+    } else {
+      const forms: (Buffer | undefined)[] = [];
+      forms[this.wireForm] = wire;
+      forms[index] = bytes;
+      this.wire = forms;
+    }
     return bytes;
   }
 
