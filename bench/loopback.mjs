@@ -1,6 +1,6 @@
-// What the small bench scripts share (retained-window, latency-stalls, forward-floor): options,
+// What the small bench scripts share (retained-window, latency-stalls, forward-floor, alloc-per-message): options,
 // a free loopback port, timeouts, waiting for a broker to listen, raw MQTT 3.1.1 connections with the
-// project's codec, a broker's CPU from /proc, and a low-rate QoS 0 load that times each message.
+// project's codec, a broker's CPU from /proc, and a low-rate QoS 0 or 1 load that times each message.
 // Every wait is bounded; traffic goes to 127.0.0.1 only.
 
 import { readFileSync } from 'node:fs';
@@ -78,10 +78,11 @@ export function cpuMs(pid) {
 
 /**
  * `pairs` publisher/subscriber pairs on topics `{prefix}/{i}`; RATE messages per second in all,
- * QoS 0, for `seconds`, paced by a 1 ms timer. Each payload carries its send time. Returns the
- * number sent and, per message received, [send time in ms since the epoch, latency in ms].
+ * at `qos` 0 (default) or 1 (subscribers acknowledge each message), for `seconds`, paced by a
+ * 1 ms timer. Each payload carries its send time. Returns the number sent and, per message
+ * received, [send time in ms since the epoch, latency in ms].
  */
-export async function lowRateLoad(port, { pairs, rate, seconds, prefix }) {
+export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 }) {
   const arrivals = [];
   let subacks = 0;
   const clients = [];
@@ -93,9 +94,10 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix }) {
         if (p.type !== 3) continue;
         const sentAt = p.payload.readDoubleLE(0);
         arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt]);
+        if (p.qos === 1) sub.send({ type: 4, packetId: p.packetId });
       }
     });
-    sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: `${prefix}/${i}`, qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+    sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: `${prefix}/${i}`, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
     const pub = await open(port, `${prefix}-pub-${i}`, () => {});
     clients.push(sub, pub);
     pubs.push(pub);
@@ -109,7 +111,10 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix }) {
       const due = Math.floor(((performance.now() - t0) * rate) / 1000);
       while (sent < due) {
         payload.writeDoubleLE(performance.now(), 0);
-        pubs[sent % pairs].send({ type: 3, topic: `${prefix}/${sent % pairs}`, payload, qos: 0, retain: false, dup: false });
+        // Packet ids cycle far faster than 65,535 messages go unacknowledged at this rate.
+        const packet = { type: 3, topic: `${prefix}/${sent % pairs}`, payload, qos, retain: false, dup: false };
+        if (qos === 1) packet.packetId = (sent % 65535) + 1;
+        pubs[sent % pairs].send(packet);
         sent++;
       }
       if (performance.now() - t0 < seconds * 1000) setTimeout(tick, 1);
