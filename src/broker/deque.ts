@@ -19,14 +19,6 @@ export class Deque<T> {
     this.count++;
   }
 
-  /** Puts an item back at the front (a message taken out that could not be sent). */
-  unshift(item: T): void {
-    if (this.count === this.items.length) this.grow();
-    this.head = (this.head - 1) & (this.items.length - 1);
-    this.items[this.head] = item;
-    this.count++;
-  }
-
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
   }

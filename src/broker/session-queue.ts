@@ -38,11 +38,6 @@ export class SessionQueue extends Deque<Delivery | RetainedFeed> {
     return item;
   }
 
-  override unshift(): void {
-    // Nothing puts a delivery back: one would have to keep lastSeq and bytes right.
-    throw new Error('SessionQueue.unshift is not supported');
-  }
-
   /** A delivery of `size` payload bytes joins the backlog (it was written to the store only). */
   addToBacklog(size: number): void {
     this.backlog++;

@@ -127,7 +127,7 @@ export class Session {
     };
   }
 
-  /** Messages queued in memory and in the store's backlog. */
+  /** Messages queued in memory and in the store's backlog (queue.total, for callers outside). */
   get queuedCount(): number {
     return this.queue.total;
   }
@@ -284,7 +284,7 @@ export class Session {
       }
       sent = true;
     }
-    if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queuedCount);
+    if (sent && this.backpressure !== undefined) this.backpressure.progress(this.queue.total);
   }
 
   /**
@@ -486,7 +486,7 @@ export class Session {
       this.queue.push(delivery);
       if (this.persistent && qos > 0) this.broker.store.putDelivery(this.clientId, delivery);
     }
-    if (this.client !== undefined && this.queuedCount >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
+    if (this.client !== undefined && this.queue.total >= this.broker.backpressureHighWater) this.broker.noteCongested(this);
   }
 
   /**
@@ -538,9 +538,9 @@ export class Session {
     if (!this.dropWarned) {
       // One warning per session until its queue has room again keeps a flood out of the log.
       this.dropWarned = true;
-      this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queuedCount });
+      this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queue.total });
     }
-    if (this.queuedCount < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
+    if (this.queue.total < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
   }
 
   private ownInflight(): Map<number, Delivery> {
