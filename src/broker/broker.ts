@@ -2,7 +2,7 @@
 // subscription tree, retained messages, wills and session expiry. It never touches a socket
 // (transports hand it a Connection) or a file (it persists through the Store).
 
-import type { Packet } from '../protocol/packets.js';
+import type { AckPacket } from '../protocol/packets.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { SubscriptionTree } from '../topics/subscription-tree.js';
 import { TopicIndex } from '../topics/topic-index.js';
@@ -328,8 +328,8 @@ export class Broker {
     if (this.routing && !this.congested.includes(session)) this.congested.push(session);
   }
 
-  acknowledgeWhenDurable(client: Client, packet: Packet): void {
-    this.gate.ack(client, packet);
+  acknowledgeWhenDurable(client: Client, type: AckPacket['type'], packetId: number, reasonCode: number): void {
+    this.gate.ack(client, type, packetId, reasonCode);
   }
 
   whenDurable(action: () => void): void {

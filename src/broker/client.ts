@@ -8,7 +8,8 @@ import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';
 import { MAX_PACKET_SIZE } from '../protocol/fixed-header.js';
 import { nowTick, ticksFor } from './deadlines.js';
-import type { ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
+import type { AckPacket, ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
+import { encodeAck } from '../protocol/encode/ack.js';
 import type { AuthExchange } from '../auth/authenticator.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import type { Broker } from './broker.js';
@@ -79,8 +80,13 @@ export class Client {
   /** Ticks of silence allowed by the keep alive; 0 when keep alive is off. */
   private keepAliveTicks = 0;
   private corked = false;
-  /** Packets written in this event-loop turn, sent as one buffer by uncork() (see write()). */
-  private pending: Buffer[] | undefined;
+  /**
+   * The first packet written in this event-loop turn, sent by uncork() (see write()). Most turns
+   * of a connection at a low rate write one packet, which then goes out as it is, with no array.
+   */
+  private pendingFirst: Buffer | undefined;
+  /** The turn's further packets, sent with the first as one buffer. */
+  private pendingMore: Buffer[] | undefined;
   private pendingBytes = 0;
   private pausedBy = 0;
   /** Bytes received but not yet decoded because reading was paused mid-chunk. */
@@ -186,8 +192,9 @@ export class Client {
     return message.encode(5, qos, retain, packetId, dup, subscriptionIds);
   }
 
-  writeAck(type: 4 | 5 | 6 | 7, packetId: number, reasonCode: number): void {
-    this.send({ type, packetId, reasonCode });
+  /** PUBACK, PUBREC, PUBREL or PUBCOMP, without properties (the broker sends none on them). */
+  writeAck(type: AckPacket['type'], packetId: number, reasonCode: number): void {
+    this.write(encodeAck(type, packetId, reasonCode, this.protocolVersion));
   }
 
   /** Backpressure: stop reading this connection until every session that asked has caught up. */
@@ -213,9 +220,9 @@ export class Client {
   }
 
   /** An acknowledgement released by the durable gate; a PUBACK gives back Receive Maximum quota. */
-  sendAck(packet: Packet): void {
-    if (packet.type === 4 && this.inboundUnacked > 0) this.inboundUnacked--;
-    if (this.connected) this.send(packet);
+  sendAck(type: AckPacket['type'], packetId: number, reasonCode: number): void {
+    if (type === 4 && this.inboundUnacked > 0) this.inboundUnacked--;
+    if (this.connected) this.writeAck(type, packetId, reasonCode);
   }
 
   send(packet: Packet): void {
@@ -260,7 +267,8 @@ export class Client {
       this.conn.write(bytes);
       return;
     }
-    (this.pending ??= []).push(bytes);
+    if (this.pendingFirst === undefined) this.pendingFirst = bytes;
+    else (this.pendingMore ??= []).push(bytes);
     // Handed to the socket in pieces: the socket's own buffer is what canSend() bounds, and a
     // write it cannot take at once is what makes it emit 'drain', which resumes the session.
     if ((this.pendingBytes += bytes.length) >= FLUSH_BYTES) this.flush();
@@ -275,12 +283,16 @@ export class Client {
 
   /** Sends what is gathered now; also ahead of the turn's end (a drain refilling a large window). */
   flush(): void {
-    const pending = this.pending;
-    if (pending === undefined || pending.length === 0) return;
-    this.conn.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));
-    // Not kept for the next turn: an idle connection should not hold an array.
-    this.pending = undefined;
+    const first = this.pendingFirst;
+    if (first === undefined) return;
+    const more = this.pendingMore;
+    const bytes = this.pendingBytes;
+    // Cleared before the write, which can end the connection and come back here. Nothing is
+    // kept for the next turn: an idle connection should not hold an array.
+    this.pendingFirst = undefined;
+    this.pendingMore = undefined;
     this.pendingBytes = 0;
+    this.conn.write(more === undefined ? first : joinPackets(first, more, bytes));
   }
 
   /**
@@ -488,4 +500,16 @@ function onConnectionError(this: OwnedConnection, error: Error): void {
 
 function feedHeldInput(client: Client): void {
   client.feedHeldInput();
+}
+
+/** One buffer of a turn's packets, in order (Buffer.concat would want them in one array). */
+function joinPackets(first: Buffer, more: Buffer[], length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  out.set(first, 0);
+  let offset = first.length;
+  for (let i = 0; i < more.length; i++) {
+    out.set(more[i]!, offset);
+    offset += more[i]!.length;
+  }
+  return out;
 }

@@ -3,11 +3,11 @@
 // and acks are released in the order they were asked for. With nothing pending (the memory
 // store) an ack goes out at once, with no promise per message.
 
-import type { Packet } from '../protocol/packets.js';
+import type { AckPacket } from '../protocol/packets.js';
 import type { Store } from '../store/store.js';
 import type { Client } from './client.js';
 
-type Waiting = { client: Client; packet: Packet } | (() => void);
+type Waiting = { client: Client; type: AckPacket['type']; packetId: number; reasonCode: number } | (() => void);
 
 interface Batch {
   done: Promise<void>;
@@ -22,12 +22,12 @@ export class DurableGate {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  ack(client: Client, packet: Packet): void {
+  ack(client: Client, type: AckPacket['type'], packetId: number, reasonCode: number): void {
     // Nothing waiting and nothing pending (the memory store, or SQLite between batches): the
-    // ack goes out now, without the wrapper a waiting one needs (one per QoS 1/2 PUBLISH).
+    // ack goes out now, without the record a waiting one needs (one per QoS 1/2 PUBLISH).
     const pending = this.store.flush();
-    if (pending === undefined && this.batches.length === 0) client.sendAck(packet);
-    else this.enqueue({ client, packet }, pending);
+    if (pending === undefined && this.batches.length === 0) client.sendAck(type, packetId, reasonCode);
+    else this.enqueue({ client, type, packetId, reasonCode }, pending);
   }
 
   run(action: () => void): void {
@@ -65,5 +65,5 @@ export class DurableGate {
 
 function release(item: Waiting): void {
   if (typeof item === 'function') item();
-  else item.client.sendAck(item.packet);
+  else item.client.sendAck(item.type, item.packetId, item.reasonCode);
 }

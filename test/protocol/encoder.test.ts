@@ -8,6 +8,7 @@ import {
 } from '../../src/protocol/index.js';
 import { ALL_FIXTURES, fromHex } from './fixtures.js';
 import { decodeOne, hex } from './helpers/decode.js';
+import { encodeAck } from '../../src/protocol/encode/ack.js';
 
 const publish = (fields: Partial<PublishPacket> = {}): PublishPacket => ({
   type: 3, topic: 'a/b', payload: Buffer.from('data'), qos: 1, retain: false, dup: false, packetId: 1, ...fields,
@@ -236,5 +237,36 @@ describe('encodePacket', () => {
   test('[MQTT-1.5.4-3] (v5) U+FEFF is written as EF BB BF', () => {
     const bytes = encodePacket({ type: 10, packetId: 1, topicFilters: ['\ufeff'] }, 5);
     assert.equal(hex(bytes), 'a2080001000003efbbbf');
+  });
+});
+
+describe('encodeAck (the broker\'s acknowledgements, without properties)', () => {
+  const types = [4, 5, 6, 7] as const;
+  const codesFor = { 4: [0, 0x10, 0x80, 0x87, 0x97], 5: [0, 0x10, 0x80, 0x91], 6: [0, 0x92], 7: [0, 0x92] } as const;
+
+  test('writes the same bytes as encodePacket for every type, version and reason code', () => {
+    for (const version of [3, 4, 5] as ProtocolVersion[]) {
+      for (const type of types) {
+        for (const reasonCode of codesFor[type]) {
+          for (const packetId of [1, 255, 256, 0x1234, 0xffff]) {
+            const packet = { type, packetId, reasonCode } as Packet;
+            assert.equal(hex(encodeAck(type, packetId, reasonCode, version)), hex(encodePacket(packet, version)), `type ${type} v${version} code ${reasonCode} id ${packetId}`);
+          }
+        }
+      }
+    }
+  });
+
+  test('[MQTT-3.6.1-1] (v3.1.1) PUBREL carries the fixed header flags 0010, the other acks 0000', () => {
+    assert.equal(encodeAck(6, 1, 0, 4)[0], 0x62);
+    assert.equal(encodeAck(4, 1, 0, 4)[0], 0x40);
+    assert.equal(encodeAck(5, 1, 0, 4)[0], 0x50);
+    assert.equal(encodeAck(7, 1, 0, 4)[0], 0x70);
+  });
+
+  test('refuses a packet id outside 1-65535 and a reason code the type does not define', () => {
+    throwsCode(() => encodeAck(4, 0, 0, 4));
+    throwsCode(() => encodeAck(4, 0x10000, 0, 5));
+    throwsCode(() => encodeAck(6, 1, 0x10, 5));
   });
 });

@@ -19,7 +19,7 @@ export function handlePubrec(client: Client, packet: AckPacket): void {
   const known = session.release(packet.packetId);
   // PUBREL only once "released" is durable: after a crash the broker must resend PUBREL, not
   // the PUBLISH ([MQTT-4.3.3-1] (v3.1.1)).
-  client.broker.acknowledgeWhenDurable(client, { type: 6, packetId: packet.packetId, reasonCode: known ? 0 : ReasonCode.PacketIdentifierNotFound });
+  client.broker.acknowledgeWhenDurable(client, 6, packet.packetId, known ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
 /** PUBREL: the client releases an incoming QoS 2 message; answer PUBCOMP. */
@@ -29,7 +29,7 @@ export function handlePubrel(client: Client, packet: AckPacket): void {
   // The client's quota returns with our PUBCOMP; nothing can be sent in between that matters.
   if (known && client.inboundUnacked > 0) client.inboundUnacked--;
   if (known && session.persistent) client.broker.store.deleteIncomingQos2(session.clientId, packet.packetId);
-  client.broker.acknowledgeWhenDurable(client, { type: 7, packetId: packet.packetId, reasonCode: known ? 0 : ReasonCode.PacketIdentifierNotFound });
+  client.broker.acknowledgeWhenDurable(client, 7, packet.packetId, known ? 0 : ReasonCode.PacketIdentifierNotFound);
 }
 
 /** PUBCOMP: an outgoing QoS 2 message is delivered. */

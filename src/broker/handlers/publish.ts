@@ -89,7 +89,7 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
   if (packet.qos === 1) {
     client.inboundUnacked++;
     const matched = broker.publish(newMessage(topic, packet, properties, client.clientId), client);
-    broker.acknowledgeWhenDurable(client, { type: 4, packetId, reasonCode: v5 && matched === 0 ? ReasonCode.NoMatchingSubscribers : 0 });
+    broker.acknowledgeWhenDurable(client, 4, packetId, v5 && matched === 0 ? ReasonCode.NoMatchingSubscribers : 0);
     return;
   }
 
@@ -105,7 +105,7 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
     session.addIncomingQos2(packetId);
     if (session.persistent) broker.store.putIncomingQos2(session.clientId, packetId);
   }
-  broker.acknowledgeWhenDurable(client, { type: 5, packetId, reasonCode });
+  broker.acknowledgeWhenDurable(client, 5, packetId, reasonCode);
 }
 
 function newMessage(topic: string, packet: PublishPacket, properties: PublishPacket['properties'], senderId: string): Message {
