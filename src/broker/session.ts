@@ -18,6 +18,7 @@ import type { Broker } from './broker.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import { Backpressure } from './backpressure.js';
 import { SessionQueue } from './session-queue.js';
+import { InflightTable } from './inflight-table.js';
 
 export interface Delivery extends StoredDelivery {
   message: Message;
@@ -63,10 +64,10 @@ export class Session {
   /** Seconds the session outlives its connection; 0 = ends with it, 0xFFFFFFFF = never. */
   expiryInterval: number;
   protocolVersion: 3 | 4 | 5;
-  /** Shared empty collections until first written (see EmptyMap): most sessions never fill all three. */
+  /** Shared empty collections until first written (see EmptyMap): most sessions never fill them. */
   subscriptions: Map<string, StoredSubscription> = EMPTY_MAP;
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
-  inflight: Map<number, Delivery> = EMPTY_MAP;
+  readonly inflight = new InflightTable<Delivery>();
   /**
    * Queued deliveries in memory, oldest first, and the count of those past the window that are
    * in the store only (session-queue.ts). A RetainedFeed entry stands for the retained messages
@@ -137,7 +138,7 @@ export class Session {
     if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1;
     if (delivery.shareGroup !== undefined) this.holdsShared = true;
     if (delivery.packetId !== undefined) {
-      this.ownInflight().set(delivery.packetId, delivery);
+      this.inflight.set(delivery.packetId, delivery);
       if (delivery.packetId >= this.nextPacketId) this.nextPacketId = (delivery.packetId % 65535) + 1;
     } else {
       this.queue.push(delivery);
@@ -389,7 +390,7 @@ export class Session {
     this.releasePublishers();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.inflight = EMPTY_MAP;
+    this.inflight.clear();
     this.queue.clear();
     this.awaitingResend = 0;
     this.holdsShared = false;
@@ -410,7 +411,7 @@ export class Session {
   private sendTracked(client: Client, delivery: Delivery): void {
     const packetId = this.allocatePacketId();
     delivery.packetId = packetId;
-    this.ownInflight().set(packetId, delivery);
+    this.inflight.set(packetId, delivery);
     if (this.persistent) {
       delivery.message.own();
       this.broker.store.putDelivery(this.clientId, delivery);
@@ -541,10 +542,6 @@ export class Session {
       this.broker.logger.warn('session queue full, dropping messages', { clientId: this.clientId, topic: message.topic, queued: this.queue.total });
     }
     if (this.queue.total < this.broker.caps.maxQueuedMessages / 2) this.dropWarned = false;
-  }
-
-  private ownInflight(): Map<number, Delivery> {
-    return this.inflight === EMPTY_MAP ? (this.inflight = new Map()) : this.inflight;
   }
 
   /** Records a subscription (replacing one with the same filter). */
