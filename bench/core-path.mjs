@@ -1,0 +1,154 @@
+// CPU per message of Midge's core alone: no sockets, no load generator, no scheduler. Fake
+// connections hand the broker ready-made chunks of PUBLISH (and, at QoS 1, of the subscribers'
+// PUBACK), one pair after another, so every build does the same work in the same order. On a
+// 2-vCPU VM the socket benchmarks swing by a tenth or more from one round to the next; this
+// measures a change to decoding, routing, encoding or the write path to a few percent.
+//
+// Run (after npm run build): node bench/core-path.mjs [--baseline DIR] [--rounds 5] [--messages 300000] [--shapes a,b]
+//   DIR is another built checkout (see "A change against the code before it" in bench/README.md).
+// Each round runs each shape once per build, each in a fresh process, builds alternating.
+// Shapes: 10 pairs on their own topics, 64-byte payloads; one PUBLISH per chunk (the low-rate
+// shape) or 20 per chunk (the saturated one), QoS 0 or QoS 1.
+
+import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { option } from './loopback.mjs';
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+const SHAPES = ['qos0-1', 'qos0-20', 'qos1-1', 'qos1-20'];
+const PAIRS = 10;
+
+function compare() {
+  const rounds = Number(option('rounds', 5));
+  const messages = Number(option('messages', 300_000));
+  const baseline = option('baseline', undefined);
+  const shapes = option('shapes', SHAPES.join(',')).split(',');
+  for (const shape of shapes) if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; the shapes: ${SHAPES.join(', ')}`);
+  const builds = [['this build', here], ...(baseline !== undefined ? [['baseline', resolve(baseline)]] : [])];
+  /** µs per message by shape, then build. */
+  const results = new Map(shapes.map((s) => [s, builds.map(() => [])]));
+  for (let round = 0; round < rounds; round++) {
+    for (const shape of shapes) {
+      builds.forEach(([, dir], b) => {
+        const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--run', dir, shape, String(messages)], { encoding: 'utf8', timeout: 120_000 });
+        if (out.status !== 0) throw new Error(`${shape} on ${dir} failed: ${out.stderr || out.error}`);
+        results.get(shape)[b].push(Number(out.stdout.trim()));
+      });
+    }
+  }
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+  console.log(`CPU µs per message, median of ${rounds} (${messages} messages per run; each round's runs in brackets)`);
+  for (const shape of shapes) {
+    const per = results.get(shape);
+    const cells = per.map((xs, b) => `${builds[b][0]} ${median(xs).toFixed(3)} [${xs.map((x) => x.toFixed(2)).join(' ')}]`);
+    const ratio = per.length > 1 ? `  this/baseline ${(median(per[0]) / median(per[1])).toFixed(3)}` : '';
+    console.log(`${shape.padEnd(8)} ${cells.join('  ')}${ratio}`);
+  }
+}
+
+/** A connection that records what the broker writes; a subscriber's answers PUBACK for each QoS 1 PUBLISH. */
+class FakeConnection extends EventEmitter {
+  writableLength = 0;
+  remoteAddress = '127.0.0.1';
+  received = 0;
+  /** Packet ids of QoS 1 PUBLISH received and not yet acknowledged. */
+  toAck = [];
+
+  write(bytes) {
+    // Walks the packets: only what the driver needs (count, and each QoS 1 packet id).
+    let pos = 0;
+    while (pos < bytes.length) {
+      const byte0 = bytes[pos];
+      let remaining = 0;
+      let shift = 0;
+      let p = pos + 1;
+      let b;
+      do {
+        b = bytes[p++];
+        remaining |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      if (byte0 >> 4 === 3) {
+        this.received++;
+        if ((byte0 & 0x06) !== 0) {
+          const topicLength = (bytes[p] << 8) | bytes[p + 1];
+          const at = p + 2 + topicLength;
+          this.toAck.push((bytes[at] << 8) | bytes[at + 1]);
+        }
+      }
+      pos = p + remaining;
+    }
+    return true;
+  }
+
+  pause() {}
+  resume() {}
+  end() {}
+  destroy() {
+    this.emit('close');
+  }
+}
+
+async function runShape(dir, shape, messages) {
+  const dist = (path) => import(pathToFileURL(join(dir, 'dist', path)).href);
+  const { Broker } = await dist('broker/broker.js');
+  const { createLogger } = await dist('broker/logger.js');
+  // The driver's own packets are made by this checkout's encoder: the same bytes for every build.
+  const { encodePacket } = await import(pathToFileURL(join(here, 'dist/protocol/encoder.js')).href);
+  const qos = shape.startsWith('qos1') ? 1 : 0;
+  const batch = Number(shape.split('-')[1]);
+  const broker = new Broker({ logger: createLogger('silent') });
+  await broker.start();
+  const connect = (conn, clientId) => {
+    broker.handleConnection(conn);
+    conn.emit('data', encodePacket({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId }, 4));
+  };
+  const pairs = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const sub = new FakeConnection();
+    const pub = new FakeConnection();
+    connect(sub, `core-sub-${i}`);
+    connect(pub, `core-pub-${i}`);
+    sub.emit('data', encodePacket({ type: 8, packetId: 1, subscriptions: [{ topicFilter: `core/${i}`, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }, 4));
+    const payload = Buffer.alloc(64, 120);
+    const chunk = Buffer.concat(Array.from({ length: batch }, (_, k) => encodePacket({ type: 3, topic: `core/${i}`, payload, qos, retain: false, dup: false, packetId: qos > 0 ? k + 1 : undefined }, 4)));
+    pairs.push({ sub, pub, chunk });
+  }
+  // Connections and subscriptions are handled at once, except for store work in later turns.
+  await new Promise((r) => setTimeout(r, 20));
+  const ack = (sub) => {
+    if (sub.toAck.length === 0) return;
+    const acks = Buffer.allocUnsafe(sub.toAck.length * 4);
+    sub.toAck.forEach((id, k) => {
+      acks[k * 4] = 0x40;
+      acks[k * 4 + 1] = 2;
+      acks.writeUInt16BE(id, k * 4 + 2);
+    });
+    sub.toAck = [];
+    sub.emit('data', acks);
+  };
+  const drive = (count) => {
+    for (let sent = 0; sent < count; ) {
+      for (const { sub, pub, chunk } of pairs) {
+        pub.emit('data', chunk);
+        ack(sub);
+        sent += batch;
+      }
+    }
+  };
+  drive(Math.min(100_000, messages)); // warm up: the JIT settles
+  const before = pairs.reduce((n, p) => n + p.sub.received, 0);
+  const cpu0 = process.cpuUsage();
+  drive(messages);
+  const cpu = process.cpuUsage(cpu0);
+  const got = pairs.reduce((n, p) => n + p.sub.received, 0) - before;
+  if (got < messages) throw new Error(`only ${got} of ${messages} messages arrived`);
+  process.stdout.write(`${((cpu.user + cpu.system) / got).toFixed(4)}\n`);
+  await broker.close();
+}
+
+// Last: the class above must be defined before a run uses it.
+if (process.argv[2] === '--run') await runShape(process.argv[3], process.argv[4], Number(process.argv[5]));
+else compare();
