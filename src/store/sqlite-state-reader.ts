@@ -43,10 +43,22 @@ function joinedDelivery(
   }
   const delivery: StoredDelivery = { seq, message, qos: qos as StoredDelivery['qos'], retain: retain === 1 };
   if (subscriptionIds !== null) delivery.subscriptionIdentifiers = JSON.parse(subscriptionIds) as number[];
-  if (packetId !== null) delivery.packetId = packetId;
+  if (packetId !== null) delivery.packetId = checkedPacketId(packetId, seq, row[0]);
   if (released !== null) delivery.released = released === 1;
   if (shareGroup !== null) delivery.shareGroup = shareGroup;
   return delivery;
+}
+
+/**
+ * An in-flight delivery's packet id as stored, which only a damaged file can have outside
+ * 1-65535 ([MQTT-2.3.1-1] (v3.1.1)): that refuses the load, like any other damage, rather than
+ * a resend the encoder would refuse later.
+ */
+function checkedPacketId(packetId: number, seq: number, clientId: string): number {
+  if (!Number.isInteger(packetId) || packetId < 1 || packetId > 0xffff) {
+    throw new Error(`delivery ${seq} of client ${clientId} has packet id ${packetId}, not one from 1 to 65535`);
+  }
+  return packetId;
 }
 
 /** rowid, topic, qos, retain, properties (parsed with the entry), expires_at, payload length. */
@@ -246,7 +258,7 @@ export class StateReader {
         if (message === undefined) throw new Error(`delivery ${seq} of client ${clientId} refers to missing message ${messageId}`);
         const delivery: StoredDelivery = { seq, message, qos: qos as StoredDelivery['qos'], retain: retain === 1 };
         if (subscriptionIds !== null) delivery.subscriptionIdentifiers = subscriptionIds;
-        if (packetId !== null) delivery.packetId = packetId;
+        if (packetId !== null) delivery.packetId = checkedPacketId(packetId, seq, clientId);
         if (released !== null) delivery.released = released === 1;
         if (shareGroup !== null) delivery.shareGroup = shareGroup;
         list.push(delivery);

@@ -135,6 +135,26 @@ describe('SqliteStore', () => {
       await store.flush();
       assert.deepEqual(inspect<{ n: number }>(f.path, 'SELECT count(*) AS n FROM messages'), [{ n: 1 }]);
     });
+
+    test('[MQTT-2.3.1-1] (v3.1.1) a stored in-flight packet id outside 1-65535 refuses the load, naming the file, the client and the id', async () => {
+      for (const bad of [0, 65536]) {
+        for (const leaveQueued of [false, true]) {
+          const f = await fixture();
+          f.store.putDelivery('damaged', delivery(1, message('t'), { packetId: 7 }));
+          await f.store.close();
+          const fix = new Database(f.path);
+          fix.prepare('UPDATE deliveries SET packet_id = ?').run(bad);
+          fix.close();
+          const store = SqliteStore.open({ path: f.path });
+          cleanups.push(() => store.close().catch(() => {}));
+          await assert.rejects(store.load({ leaveQueued }), (error: Error) => {
+            assert.ok(error.message.includes(f.path), error.message);
+            assert.match(error.message, new RegExp(`client damaged has packet id ${bad}, not one from 1 to 65535`));
+            return true;
+          });
+        }
+      }
+    });
   });
 
   describe('opening', () => {
