@@ -500,8 +500,10 @@ export class Broker {
       return;
     }
     const list = this.drainList;
+    const n = list.length;
     // A chunk's acks come from one client, so a repeat is almost always the last one pushed.
-    if (list[list.length - 1] !== session) list.push(session);
+    // (list[-1] of an empty list would be a lookup of the property "-1", through V8's slow path.)
+    if (n === 0 || list[n - 1] !== session) list.push(session);
   }
 
   /** A client's input chunk is about to be decoded and handled (Client.onData). */

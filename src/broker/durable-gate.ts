@@ -35,7 +35,9 @@ export class DurableGate {
   }
 
   private enqueue(item: Waiting, pending: Promise<void> | undefined): void {
-    const last = this.batches[this.batches.length - 1];
+    const n = this.batches.length;
+    // Not batches[-1] when empty: that is a lookup of the property "-1", through V8's slow path.
+    const last = n > 0 ? this.batches[n - 1] : undefined;
     if (pending === undefined) {
       if (last === undefined) release(item);
       else last.waiting.push(item);
