@@ -1,13 +1,14 @@
 // How much of a broker's CPU at a low rate is its own work, and how much the cost of being woken
-// for each message: the same low-rate QoS 0 load (bench/loopback.mjs lowRateLoad) against
+// for each message: the same low-rate load (bench/loopback.mjs lowRateLoad), QoS 0 or 1, against
 //   - floor: the least a Node server can do for it, on the bare TCP handles Midge uses
 //     (src/transport/tcp-handle.ts): CONNACK, SUBACK, and each PUBLISH's bytes passed on as
-//     they came to the subscriber of its topic; no decoding, routing or encoding;
+//     they came to the subscriber of its topic; no decoding, routing or encoding. At QoS 1 it
+//     also answers each PUBLISH with a PUBACK and reads (and ignores) the subscribers' PUBACKs;
 //   - midge: this build, --memory;
 //   - mosquitto, when on PATH, with TCP_NODELAY like the other two (set_tcp_nodelay true), so
 //     each sends every message at once;
 // in interleaved rounds, each server started fresh. Prints user and system CPU per message.
-// Run (after npm run build): node bench/forward-floor.mjs [--rounds 3] [--seconds 6] [--rate 5000] [--pairs 10]
+// Run (after npm run build): node bench/forward-floor.mjs [--rounds 3] [--seconds 6] [--rate 5000] [--pairs 10] [--qos 0|1]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,11 +64,15 @@ function serveFloor(port) {
         else if (type === 8) {
           const filter = input.toString('latin1', body + 4, body + 4 + input.readUInt16BE(body + 2));
           subscribers.set(filter, client);
-          write(client, Buffer.from([0x90, 3, input[body], input[body + 1], 0]));
+          // Granted: the QoS asked for (the options byte after the filter).
+          write(client, Buffer.from([0x90, 3, input[body], input[body + 1], input[body + 4 + filter.length] & 3]));
         } else if (type === 3) {
-          const topic = input.toString('latin1', body + 2, body + 2 + input.readUInt16BE(body));
+          const topicEnd = body + 2 + input.readUInt16BE(body);
+          const topic = input.toString('latin1', body + 2, topicEnd);
           const subscriber = subscribers.get(topic);
           if (subscriber !== undefined) write(subscriber, Buffer.from(input.subarray(at, body + length)));
+          // QoS 1: PUBACK with the publisher's packet id, which the copy passed on also keeps.
+          if ((input[at] & 6) === 2) write(client, Buffer.from([0x40, 2, input[topicEnd], input[topicEnd + 1]]));
         }
         at = body + length;
       }
@@ -83,7 +88,9 @@ function serveFloor(port) {
 async function compare() {
   const here = fileURLToPath(new URL('..', import.meta.url));
   const rounds = Number(option('rounds', 3));
-  const load = { seconds: Number(option('seconds', 6)), rate: Number(option('rate', 5000)), pairs: Number(option('pairs', 10)), prefix: 'floor' };
+  const qos = Number(option('qos', 0));
+  if (qos !== 0 && qos !== 1) throw new Error('--qos is 0 or 1');
+  const load = { seconds: Number(option('seconds', 6)), rate: Number(option('rate', 5000)), pairs: Number(option('pairs', 10)), prefix: 'floor', qos };
   const dir = mkdtempSync(join(tmpdir(), 'midge-floor-'));
   let hasMosquitto = true;
   try {
