@@ -23,16 +23,24 @@ else await compare();
 /** The floor server (run in its own process). */
 function serveFloor(port) {
   const { TCP, constants } = process.binding('tcp_wrap');
-  const { WriteWrap, streamBaseState, kReadBytesOrError } = process.binding('stream_wrap');
+  const { WriteWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = process.binding('stream_wrap');
   const readBuffer = new Uint8Array(65536);
   /** Subscriber handle by topic filter (the load subscribes to exact topics). */
   const subscribers = new Map();
+  // As in Midge (tcp-handle.ts), a request object that a write finished at once did not bind
+  // serves the next write.
+  let spare;
   const write = (handle, bytes) => {
-    const req = new WriteWrap();
+    const req = spare ?? new WriteWrap();
+    spare = undefined;
+    handle.writeBuffer(req, bytes);
+    if (streamBaseState[kLastWriteWasAsync] === 0) {
+      spare = req;
+      return;
+    }
     req.handle = handle;
     req.oncomplete = () => {};
     req.buffer = bytes;
-    handle.writeBuffer(req, bytes);
   };
   const server = new TCP(constants.SERVER);
   if (server.bind('127.0.0.1', port) !== 0) throw new Error(`cannot bind 127.0.0.1:${port}`);
