@@ -3,7 +3,7 @@
 // See bench/README.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,15 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
   const complete = options.scenarios.length === SCENARIO_NAMES.length && options.brokers.includes('midge') && options.brokers.length >= 2;
   const variants = options.brokers.filter((b) => b !== 'midge' && isMidge(b));
   const base = options.quick ? 'latest-quick' : complete ? 'latest' : 'latest-partial';
+  // The full and quick runs keep their raw results beside the summary (tracked in git, unlike the
+  // dated files), so that every number of latest.md can be checked and the summary rebuilt.
+  let raw = `\`${jsonlName}\``;
+  if (base !== 'latest-partial') {
+    const source = resolve(repoRoot, jsonlName);
+    const copy = join(outDir, `${base}.jsonl`);
+    if (resolve(copy) !== source) copyFileSync(source, copy);
+    raw = `\`${relative(repoRoot, copy)}\` (a copy of \`${jsonlName}\`)`;
+  }
   const title = `Midge vs Aedes vs Mosquitto — ${meta.date.slice(0, 10)}, ${meta.machine.cpus} CPUs ${meta.machine.cpu}${options.quick ? ' (quick)' : ''}`;
   writeFileSync(join(outDir, `${base}.svg`), svgChart(summaries, title));
   const md = [
@@ -147,7 +156,7 @@ function writeReports(meta: Meta, results: RunResult[], outDir: string, jsonlNam
       ? [`- stores: ${options.brokers.map((b) => `${b}: ${BROKER_STORES[b] ?? '?'}`).join('; ')}; data directories under ${options.dataRoot} on ${meta.dataFs ?? '?'}`]
       : []),
     `- command: \`npm run bench${meta.argv.length > 0 ? ` -- ${meta.argv.join(' ')}` : ''}\``,
-    `- ${options.rounds} round(s), ${options.durationS} s measured after ${options.warmupS} s warm-up, ${options.workers} generator worker(s), payload ${options.sizes.payload} B; raw results: \`${jsonlName}\``,
+    `- ${options.rounds} round(s), ${options.durationS} s measured after ${options.warmupS} s warm-up, ${options.workers} generator worker(s), payload ${options.sizes.payload} B; raw results: ${raw}`,
     '',
     markdownTable(header, body),
     '',
