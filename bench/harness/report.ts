@@ -140,7 +140,11 @@ function notes(s: Summary, mosq: Summary | undefined): string {
   if (rounds !== undefined) parts.push(rounds);
   if (s.failed > 0) parts.push(`FAILED ${s.failed}/${s.runs}: ${s.error ?? ''}`.slice(0, 160));
   const e = s.extra;
-  if (e.kbPerConnection !== undefined) parts.push(`${fmt(e.kbPerConnection, 1)} KiB/conn, ${fmt(e.failed)} failed`);
+  if (e.kbPerConnection !== undefined) {
+    // The idle broker's RSS right after start and after 12 s (bench/README.md, connections).
+    const idle = e.baseRssMiB !== undefined ? `, idle RSS ${fmt(e.idleRssMiB)} MiB at start, ${fmt(e.baseRssMiB)} after 12 s` : '';
+    parts.push(`${fmt(e.kbPerConnection, 1)} KiB/conn${idle}, ${fmt(e.failed)} failed`);
+  }
   if (e.loadMs !== undefined) parts.push(`load ${fmt(e.loadMs / 1000, 2)} s (${fmt(e.loadPerSec)}/s), first ${ms(e.firstMs)} ms, all ${ms(e.allMs)} ms`);
   // QoS 1: the most messages the broker had unacknowledged at once (window 100 configured for all).
   if (e.maxUnacked !== undefined && e.maxUnacked > 0) parts.push(`max unacked ${fmt(e.maxUnacked)}`);
