@@ -1,24 +1,62 @@
 // CPU per message of Midge's core alone: no sockets, no load generator, no scheduler. Fake
 // connections hand the broker ready-made chunks of PUBLISH (and, at QoS 1, of the subscribers'
-// PUBACK), one pair after another, so every build does the same work in the same order. On a
-// 2-vCPU VM the socket benchmarks swing by a tenth or more from one round to the next; this
-// measures a change to decoding, routing, encoding or the write path to a few percent.
+// PUBACK), one pair after another, as each build's TCP transport hands over a read, so every
+// build does the same work in the same order. On a 2-vCPU VM the socket benchmarks swing by a
+// tenth or more from one round to the next; this measures a change to decoding, routing,
+// encoding or the write path to a few percent on a quiet machine. On a busy one, runs swing by a
+// third: --instructions counts instructions per message under valgrind instead, which holds to
+// about 1% however busy the machine is (user-space work only: no system calls here anyway).
 //
-// Run (after npm run build): node bench/core-path.mjs [--baseline DIR] [--rounds 5] [--messages 300000] [--shapes a,b]
+// Run (after npm run build): node bench/core-path.mjs [--baseline DIR] [--rounds 5] [--messages 300000] [--shapes a,b] [--instructions]
 //   DIR is another built checkout (see "A change against the code before it" in bench/README.md).
 // Each round runs each shape once per build, each in a fresh process, builds alternating.
 // Shapes: 10 pairs on their own topics, 64-byte payloads; one PUBLISH per chunk (the low-rate
-// shape) or 20 per chunk (the saturated one), QoS 0 or QoS 1.
+// shape), 5 or 20 per chunk (the saturated one), QoS 0 or QoS 1.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { option } from './loopback.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
-const SHAPES = ['qos0-1', 'qos0-20', 'qos1-1', 'qos1-20'];
+const SHAPES = ['qos0-1', 'qos0-5', 'qos0-20', 'qos1-1', 'qos1-5', 'qos1-20'];
 const PAIRS = 10;
+
+/**
+ * Instructions per message under valgrind's callgrind, which counts instructions rather than
+ * timing them: the same build gives the same count to within about 1% whatever else the machine
+ * is doing. Two runs of different lengths per build and shape; their difference over the extra
+ * messages leaves out start-up and warm-up. Slow: about 2.5 minutes per build and shape.
+ */
+function countInstructions(builds, shapes) {
+  const short = 60_000;
+  const long = 160_000;
+  // A run measures `n` messages after a warm-up of min(100,000, n): the long run sends this many more.
+  const extra = long + Math.min(100_000, long) - short - Math.min(100_000, short);
+  const dir = mkdtempSync(join(tmpdir(), 'midge-callgrind-'));
+  const total = (build, shape, n) => {
+    const file = join(dir, 'callgrind.out');
+    const out = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, fileURLToPath(import.meta.url), '--run', build, shape, String(n)], { encoding: 'utf8', timeout: 900_000 });
+    if (out.status !== 0) throw new Error(`callgrind of ${shape} on ${build} failed: ${out.error ?? out.stderr.slice(-2000)}`);
+    const line = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
+    if (line === null) throw new Error(`no instruction total in the callgrind output of ${shape} on ${build}`);
+    return Number(line[1]);
+  };
+  try {
+    console.log(`instructions per message (callgrind; ${short} and ${long} messages per run, the difference over ${extra})`);
+    for (const shape of shapes) {
+      const counts = builds.map(([, build]) => (total(build, shape, long) - total(build, shape, short)) / extra);
+      const cells = counts.map((c, b) => `${builds[b][0]} ${Math.round(c)}`);
+      const ratio = counts.length > 1 ? `  this/baseline ${(counts[0] / counts[1]).toFixed(3)}` : '';
+      console.log(`${shape.padEnd(8)} ${cells.join('  ')}${ratio}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function compare() {
   const rounds = Number(option('rounds', 5));
@@ -27,6 +65,10 @@ function compare() {
   const shapes = option('shapes', SHAPES.join(',')).split(',');
   for (const shape of shapes) if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; the shapes: ${SHAPES.join(', ')}`);
   const builds = [['this build', here], ...(baseline !== undefined ? [['baseline', resolve(baseline)]] : [])];
+  if (process.argv.includes('--instructions')) {
+    countInstructions(builds, shapes);
+    return;
+  }
   /** µs per message by shape, then build. */
   const results = new Map(shapes.map((s) => [s, builds.map(() => [])]));
   for (let round = 0; round < rounds; round++) {
@@ -97,6 +139,23 @@ async function runShape(dir, shape, messages) {
   const { createLogger } = await dist('broker/logger.js');
   // The driver's own packets are made by this checkout's encoder: the same bytes for every build.
   const { encodePacket } = await import(pathToFileURL(join(here, 'dist/protocol/encoder.js')).href);
+  // Each build's TCP transport, as it hands a read to the core: the bytes are first in one
+  // shared read buffer (the copy into it stands in for the kernel's, the same for every build).
+  // A build that lends small reads (LEND_LIMIT) passes that buffer and a length; one that does
+  // not, or a larger read, gets a copy made as that build's transport makes it.
+  const { LEND_LIMIT: lendLimit } = await dist('transport/tcp-handle.js');
+  const readBuffer = lendLimit === undefined ? new Uint8Array(64 * 1024) : Buffer.allocUnsafeSlow(64 * 1024);
+  const read = (conn, bytes) => {
+    const n = bytes.length;
+    readBuffer.set(bytes);
+    if (n <= (lendLimit ?? -1)) {
+      conn.emit('data', readBuffer, n);
+      return;
+    }
+    const chunk = Buffer.allocUnsafe(n);
+    chunk.set(lendLimit === undefined ? readBuffer.subarray(0, n) : new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, n));
+    conn.emit('data', chunk);
+  };
   const qos = shape.startsWith('qos1') ? 1 : 0;
   const batch = Number(shape.split('-')[1]);
   const broker = new Broker({ logger: createLogger('silent') });
@@ -127,12 +186,12 @@ async function runShape(dir, shape, messages) {
       acks.writeUInt16BE(id, k * 4 + 2);
     });
     sub.toAck = [];
-    sub.emit('data', acks);
+    read(sub, acks);
   };
   const drive = (count) => {
     for (let sent = 0; sent < count; ) {
       for (const { sub, pub, chunk } of pairs) {
-        pub.emit('data', chunk);
+        read(pub, chunk);
         ack(sub);
         sent += batch;
       }

@@ -4,6 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import { PacketDecoder } from '../protocol/decoder.js';
+import { copyOut } from '../protocol/byte-reader.js';
 import { encodePacket } from '../protocol/encoder.js';
 import { MqttProtocolError } from '../protocol/errors.js';
 import { MAX_PACKET_SIZE } from '../protocol/fixed-header.js';
@@ -337,11 +338,16 @@ export class Client {
     setTimeout(() => this.conn.destroy(), 1000).unref();
   }
 
-  onData(chunk: Buffer): void {
+  /**
+   * Input from the connection. With `lentLength`, the input is chunk[0, lentLength) of a buffer
+   * the transport reuses after this returns (see Connection): whatever is kept is copied.
+   */
+  onData(chunk: Buffer, lentLength?: number): void {
     if (this.state === 'closed') return;
     if (this.pausedBy > 0 || this.heldInput !== undefined) {
       // Read while paused, or behind bytes still waiting: keep the order, decode later.
-      this.heldInput = this.heldInput === undefined ? chunk : Buffer.concat([this.heldInput, chunk]);
+      const own = lentLength === undefined ? chunk : copyOut(chunk, 0, lentLength);
+      this.heldInput = this.heldInput === undefined ? own : Buffer.concat([this.heldInput, own]);
       if (this.pausedBy === 0) setImmediate(feedHeldInput, this);
       return;
     }
@@ -349,7 +355,7 @@ export class Client {
     const broker = this.broker;
     broker.startOfInput();
     try {
-      const rest = this.decoder.decode(chunk, onClientPacket, this);
+      const rest = this.decoder.decode(chunk, onClientPacket, this, lentLength);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
     } catch (error) {
       if (error instanceof MqttProtocolError) {
@@ -482,8 +488,8 @@ function onClientPacket(this: Client, packet: Packet): boolean {
   return this.handlePacket(packet);
 }
 
-function onConnectionData(this: OwnedConnection, chunk: Buffer): void {
-  this[CONNECTION_OWNER].onData(chunk);
+function onConnectionData(this: OwnedConnection, chunk: Buffer, lentLength?: number): void {
+  this[CONNECTION_OWNER].onData(chunk, lentLength);
 }
 
 function onConnectionDrain(this: OwnedConnection): void {

@@ -21,7 +21,12 @@ export interface Connection {
   end(): void;
   /** Close now, dropping anything unsent. */
   destroy(): void;
-  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  /**
+   * Input. A transport may lend its own read buffer: it then passes `lentLength`, the input is
+   * chunk[0, lentLength), and the buffer is overwritten once the listener returns, so the
+   * listener copies whatever it keeps. Without `lentLength` the chunk is the listener's to keep.
+   */
+  on(event: 'data', listener: (chunk: Buffer, lentLength?: number) => void): this;
   on(event: 'drain' | 'close', listener: () => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
 }

@@ -13,11 +13,17 @@ export class ByteReader {
   buf: Buffer = EMPTY;
   pos = 0;
   end = 0;
+  /**
+   * The input is only lent (a transport's shared read buffer, overwritten by the next read):
+   * binary() and rest() copy what they return instead of pointing into it.
+   */
+  lent = false;
 
-  reset(buf: Buffer, pos: number, end: number): void {
+  reset(buf: Buffer, pos: number, end: number, lent = false): void {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+    this.lent = lent;
   }
 
   /** Lets go of the buffer read last. */
@@ -91,22 +97,32 @@ export class ByteReader {
     return decodeUtf8(this.buf, start, stop);
   }
 
-  /** Length-prefixed Binary Data, as a view of the input (not a copy). */
+  /** Length-prefixed Binary Data, as a view of the input (a copy if the input is lent). */
   binary(): Buffer {
     const length = this.uint16();
     const start = this.pos;
     const stop = start + length;
     if (stop > this.end) throw tooShort();
     this.pos = stop;
-    return this.buf.subarray(start, stop);
+    return this.lent ? copyOut(this.buf, start, stop) : this.buf.subarray(start, stop);
   }
 
-  /** Everything left in the packet, as a view of the input. */
+  /** Everything left in the packet, as a view of the input (a copy if the input is lent). */
   rest(): Buffer {
     const start = this.pos;
     this.pos = this.end;
-    return this.buf.subarray(start, this.end);
+    return this.lent ? copyOut(this.buf, start, this.end) : this.buf.subarray(start, this.end);
   }
+}
+
+/** buf[start, stop) in a Buffer of its own (small ones from Node's pool). */
+export function copyOut(buf: Buffer, start: number, stop: number): Buffer {
+  const n = stop - start;
+  const out = Buffer.allocUnsafe(n);
+  // A plain Uint8Array view is the cheapest source for set(): buf.subarray() would construct a
+  // Buffer (a subclass, through V8's slower generic path) and Buffer.copy() adds argument checks.
+  if (n > 0) out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n));
+  return out;
 }
 
 const tooShort = () => malformed('the packet is shorter than its contents require');

@@ -4,7 +4,7 @@
 // decoded straight from it; only a packet split across chunks is gathered in a buffer of its own.
 
 import { Buffer } from 'node:buffer';
-import { ByteReader } from './byte-reader.js';
+import { ByteReader, copyOut } from './byte-reader.js';
 import { readAck } from './decode/ack.js';
 import { readAuth } from './decode/auth.js';
 import { readConnack } from './decode/connack.js';
@@ -41,6 +41,11 @@ export type PacketSink<T = any> = (this: T, packet: Packet) => boolean | void;
  * that connection's last input chunk alive (~250 bytes of an idle connection's memory).
  */
 const reader = new ByteReader();
+
+/** chunk[pos, length): a view, or a copy when the chunk is only lent (see decode()). */
+function rest(chunk: Buffer, pos: number, length: number, lent: boolean): Buffer {
+  return lent ? copyOut(chunk, pos, length) : chunk.subarray(pos, length);
+}
 
 /** The buffer for a split packet starts at most this large and grows as its bytes arrive. */
 const INITIAL_PENDING_CAPACITY = 64 * 1024;
@@ -82,10 +87,16 @@ export class PacketDecoder {
    *
    * When the sink returns false, decoding stops and the bytes of `chunk` after that packet are
    * returned, not decoded: a caller that only paused (backpressure) feeds them in again later.
+   *
+   * With `lentLength`, the input is chunk[0, lentLength) and `chunk` is only lent: its owner
+   * overwrites it once this returns (a transport's shared read buffer). Then nothing delivered,
+   * kept or returned points into it: payloads and binary fields are copied, and so are the
+   * bytes held back or returned. A small read then costs no Buffer of its own, and a PUBACK none
+   * at all.
    */
-  decode<T>(chunk: Buffer, sink: PacketSink<T>, owner?: T): Buffer | undefined {
+  decode<T>(chunk: Buffer, sink: PacketSink<T>, owner?: T, lentLength?: number): Buffer | undefined {
     try {
-      return this.run(chunk, sink, owner);
+      return this.run(chunk, lentLength ?? chunk.length, lentLength !== undefined, sink, owner);
     } catch (err) {
       const fromSink = this.inSink;
       this.inSink = false;
@@ -96,16 +107,15 @@ export class PacketDecoder {
     }
   }
 
-  private run<T>(chunk: Buffer, sink: PacketSink<T>, owner: T | undefined): Buffer | undefined {
-    const length = chunk.length;
+  private run<T>(chunk: Buffer, length: number, lent: boolean, sink: PacketSink<T>, owner: T | undefined): Buffer | undefined {
     let pos = 0;
     if (this.headLength > 0 || this.pending !== null) {
-      pos = this.completePending(chunk);
+      pos = this.completePending(chunk, length);
       if (pos < 0) return undefined;
       const buf = this.pending!;
       this.pending = null;
-      const packet = this.parse(buf, buf[0], this.pendingHeaderSize, this.pendingTotal);
-      if (!this.deliver(packet, sink, owner)) return chunk.subarray(pos);
+      const packet = this.parse(buf, buf[0], this.pendingHeaderSize, this.pendingTotal, false);
+      if (!this.deliver(packet, sink, owner)) return rest(chunk, pos, length, lent);
     }
     while (pos < length) {
       const remaining = this.readHeader(chunk, pos, length);
@@ -125,9 +135,9 @@ export class PacketDecoder {
         this.startPending(chunk, pos, length, end - pos, headerSize);
         return undefined;
       }
-      const packet = this.parse(chunk, chunk[pos], pos + headerSize, end);
+      const packet = this.parse(chunk, chunk[pos], pos + headerSize, end, lent);
       pos = end;
-      if (!this.deliver(packet, sink, owner)) return chunk.subarray(pos);
+      if (!this.deliver(packet, sink, owner)) return rest(chunk, pos, length, lent);
     }
     return undefined;
   }
@@ -182,11 +192,11 @@ export class PacketDecoder {
    * Feeds the start of `chunk` to the split header or packet held back. Returns the offset in
    * `chunk` just after the completed packet (then in `pending`), or -1 if it is still incomplete.
    */
-  private completePending(chunk: Buffer): number {
+  private completePending(chunk: Buffer, length: number): number {
     let pos = 0;
     if (this.pending === null) {
       const head = (this.head ??= Buffer.alloc(5));
-      while (this.headLength < 5 && pos < chunk.length) {
+      while (this.headLength < 5 && pos < length) {
         const byte = chunk[pos++];
         head[this.headLength++] = byte;
         if (this.headLength >= 2 && (byte & 0x80) === 0) break;
@@ -198,7 +208,7 @@ export class PacketDecoder {
       this.headLength = 0;
       this.startPending(head, 0, headerSize, total, headerSize);
     }
-    const take = Math.min(this.pendingTotal - this.pendingFilled, chunk.length - pos);
+    const take = Math.min(this.pendingTotal - this.pendingFilled, length - pos);
     this.append(chunk, pos, pos + take);
     pos += take;
     return this.pendingFilled === this.pendingTotal ? pos : -1;
@@ -233,8 +243,8 @@ export class PacketDecoder {
   }
 
   /** Decodes the packet whose body is buf[start, end) and whose first byte is byte0. */
-  private parse(buf: Buffer, byte0: number, start: number, end: number): Packet {
-    reader.reset(buf, start, end);
+  private parse(buf: Buffer, byte0: number, start: number, end: number, lent: boolean): Packet {
+    reader.reset(buf, start, end, lent);
     try {
       return this.read(byte0);
     } finally {

@@ -104,7 +104,7 @@ export class ConnectionTracker {
   }
 }
 
-type DataListener = (chunk: Buffer) => void;
+type DataListener = (chunk: Buffer, lentLength?: number) => void;
 type ErrorListener = (error: Error) => void;
 type Listener = () => void;
 
@@ -242,10 +242,16 @@ export class HandleConnection implements Connection {
     if (nread > 0) {
       if (this.ending) return; // Closing: what the peer still sends is not read.
       // The bytes are in the shared read buffer, which the next read of any connection
-      // overwrites: the core gets its own copy, as it may keep it (a partial packet, a
-      // payload in flight). Small chunks come from Buffer's pool.
+      // overwrites. A small read is lent to the core as it is, which copies only what it keeps
+      // (payloads; a PUBACK keeps nothing): at low rates nearly every read is one packet, and
+      // a Buffer per read was a third of the heap allocated per message. A large read holds
+      // many packets, and one copy of it all is cheaper than one per payload.
+      if (nread <= LEND_LIMIT) {
+        this.dataListener?.(readBuffer, nread);
+        return;
+      }
       const chunk = Buffer.allocUnsafe(nread);
-      chunk.set(nread === READ_BUFFER_SIZE ? readBuffer : readBuffer.subarray(0, nread));
+      chunk.set(nread === READ_BUFFER_SIZE ? readBuffer : new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, nread));
       this.dataListener?.(chunk);
       return;
     }
@@ -320,7 +326,9 @@ let spareRequest: WriteRequest | undefined;
  * 64 KiB per read, shrink it to what was read, and wrap it in a new ArrayBuffer.
  */
 const READ_BUFFER_SIZE = 64 * 1024;
-const readBuffer = new Uint8Array(READ_BUFFER_SIZE);
+const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+/** Reads up to this size are lent to the core rather than copied (see onRead). */
+export const LEND_LIMIT = 512;
 
 function onRead(this: TcpHandle): undefined {
   (this as OwnedHandle)[CONNECTION]?.onRead();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PacketDecoder, encodePacket, type Packet } from '../../src/protocol/index.js';
 import { ALL_FIXTURES, VERSIONS, fixturesFor } from './fixtures.js';
-import { decodeAll, decodeChunks, splitAt } from './helpers/decode.js';
+import { decodeAll, decodeChunks, decodeLentChunks, splitAt } from './helpers/decode.js';
 
 describe('[MQTT-6.0.0-2] packets split across chunks', () => {
   for (const { name, version, packet } of ALL_FIXTURES) {
@@ -81,4 +81,46 @@ test('a split packet is held in a copy: the caller may reuse its chunk buffer', 
   assert.equal(packets.length, 1);
   const p = packets[0];
   assert.ok(p.type === 3 && p.payload.toString() === 'abcdef');
+});
+
+describe('lent input: a transport\'s shared read buffer, overwritten after each decode', () => {
+  for (const { name, version, packet } of ALL_FIXTURES) {
+    test(`${name}, whole and split at every byte boundary, keeps nothing of the lent buffer`, () => {
+      const bytes = encodePacket(packet, version);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        assert.deepEqual(decodeLentChunks(splitAt(bytes, cut), version), [packet], `cut at ${cut}`);
+      }
+    });
+  }
+
+  for (const version of VERSIONS) {
+    test(`(v${version}) the corpus in lent chunks of every size from 1 to 64 decodes in order`, () => {
+      const packets = fixturesFor(version).map((f) => f.packet);
+      const stream = Buffer.concat(packets.map((p) => encodePacket(p, version)));
+      for (let size = 1; size <= 64; size++) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < stream.length; i += size) chunks.push(stream.subarray(i, i + size));
+        assert.deepEqual(decodeLentChunks(chunks, version), packets, `chunk size ${size}`);
+      }
+    });
+  }
+
+  test('only the lent length is input: bytes after it are not decoded', () => {
+    const bytes = encodePacket({ type: 4, packetId: 7 }, 4);
+    const shared = Buffer.concat([bytes, encodePacket({ type: 12 }, 4)]);
+    const packets: Packet[] = [];
+    new PacketDecoder({ protocolVersion: 4 }).decode(shared, (p) => void packets.push(p), undefined, bytes.length);
+    assert.deepEqual(packets, [{ type: 4, packetId: 7 }]);
+  });
+
+  test('the bytes returned when the sink stops are a copy, not a view of the lent buffer', () => {
+    const first = encodePacket({ type: 3, topic: 'a', payload: Buffer.from('one'), qos: 0, retain: false, dup: false }, 4);
+    const second = encodePacket({ type: 3, topic: 'b', payload: Buffer.from('two'), qos: 0, retain: false, dup: false }, 4);
+    const shared = Buffer.concat([first, second, Buffer.alloc(8)]);
+    const decoder = new PacketDecoder({ protocolVersion: 4 });
+    const rest = decoder.decode(shared, () => false, undefined, first.length + second.length);
+    assert.ok(rest !== undefined);
+    shared.fill(0);
+    assert.deepEqual(decodeAll(rest, 4), [{ type: 3, topic: 'b', payload: Buffer.from('two'), qos: 0, retain: false, dup: false }]);
+  });
 });

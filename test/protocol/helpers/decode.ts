@@ -10,6 +10,24 @@ export function decodeChunks(chunks: Buffer[], version?: ProtocolVersion): Packe
   return packets;
 }
 
+/**
+ * Decodes `chunks` in order as a transport that lends its read buffer does: each chunk is copied
+ * into one shared buffer and decoded with its length, and the buffer is scrambled after every
+ * decode, so a packet that still points into it comes out wrong.
+ */
+export function decodeLentChunks(chunks: Buffer[], version?: ProtocolVersion): Packet[] {
+  const shared = Buffer.alloc(Math.max(64, ...chunks.map((c) => c.length + 16)));
+  const decoder = new PacketDecoder({ protocolVersion: version });
+  const packets: Packet[] = [];
+  for (const chunk of chunks) {
+    shared.fill(0xee);
+    chunk.copy(shared);
+    decoder.decode(shared, (p) => void packets.push(p), undefined, chunk.length);
+    shared.fill(0x5c);
+  }
+  return packets;
+}
+
 export const decodeAll = (bytes: Buffer, version?: ProtocolVersion): Packet[] => decodeChunks([bytes], version);
 
 /** Decodes one packet that must be the whole of `bytes`. */
