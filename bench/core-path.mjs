@@ -5,7 +5,7 @@
 // tenth or more from one round to the next; this measures a change to decoding, routing,
 // encoding or the write path to a few percent on a quiet machine. On a busy one, runs swing by a
 // third: --instructions counts instructions per message under valgrind instead, which holds to
-// about 1% however busy the machine is (user-space work only: no system calls here anyway).
+// 0.1% however busy the machine is (user-space work only: there are no system calls here anyway).
 //
 // Run (after npm run build): node bench/core-path.mjs [--baseline DIR] [--rounds 5] [--messages 300000] [--shapes a,b] [--instructions]
 //   DIR is another built checkout (see "A change against the code before it" in bench/README.md).
@@ -27,9 +27,11 @@ const PAIRS = 10;
 
 /**
  * Instructions per message under valgrind's callgrind, which counts instructions rather than
- * timing them: the same build gives the same count to within about 1% whatever else the machine
- * is doing. Two runs of different lengths per build and shape; their difference over the extra
- * messages leaves out start-up and warm-up. Slow: about 2.5 minutes per build and shape.
+ * timing them: with V8's --predictable the same build gives the same count to within 0.1%
+ * whatever else the machine is doing. Two runs of different lengths per build and shape; their
+ * difference over the extra messages leaves out start-up and warm-up. It counts user-space work
+ * on the broker's one thread, garbage collection included. Slow: about 3 minutes per build and
+ * shape.
  */
 function countInstructions(builds, shapes) {
   const short = 60_000;
@@ -39,7 +41,10 @@ function countInstructions(builds, shapes) {
   const dir = mkdtempSync(join(tmpdir(), 'midge-callgrind-'));
   const total = (build, shape, n) => {
     const file = join(dir, 'callgrind.out');
-    const out = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, fileURLToPath(import.meta.url), '--run', build, shape, String(n)], { encoding: 'utf8', timeout: 900_000 });
+    // --predictable: V8 without helper threads and without timing-driven heuristics (heap
+    // growth, when to collect), whose choices would otherwise change the count by a third.
+    const args = ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--predictable', fileURLToPath(import.meta.url), '--run', build, shape, String(n)];
+    const out = spawnSync('valgrind', args, { encoding: 'utf8', timeout: 900_000 });
     if (out.status !== 0) throw new Error(`callgrind of ${shape} on ${build} failed: ${out.error ?? out.stderr.slice(-2000)}`);
     const line = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
     if (line === null) throw new Error(`no instruction total in the callgrind output of ${shape} on ${build}`);
@@ -141,19 +146,19 @@ async function runShape(dir, shape, messages) {
   const { encodePacket } = await import(pathToFileURL(join(here, 'dist/protocol/encoder.js')).href);
   // Each build's TCP transport, as it hands a read to the core: the bytes are first in one
   // shared read buffer (the copy into it stands in for the kernel's, the same for every build).
-  // A build that lends small reads (LEND_LIMIT) passes that buffer and a length; one that does
-  // not, or a larger read, gets a copy made as that build's transport makes it.
-  const { LEND_LIMIT: lendLimit } = await dist('transport/tcp-handle.js');
-  const readBuffer = lendLimit === undefined ? new Uint8Array(64 * 1024) : Buffer.allocUnsafeSlow(64 * 1024);
+  // A build that lends reads (LENDS_READS) passes that buffer and a length; an older one copies
+  // each read into a Buffer of its own first, as its transport did.
+  const { LENDS_READS: lends } = await dist('transport/tcp-handle.js');
+  const readBuffer = lends === true ? Buffer.allocUnsafeSlow(64 * 1024) : new Uint8Array(64 * 1024);
   const read = (conn, bytes) => {
     const n = bytes.length;
     readBuffer.set(bytes);
-    if (n <= (lendLimit ?? -1)) {
+    if (lends === true) {
       conn.emit('data', readBuffer, n);
       return;
     }
     const chunk = Buffer.allocUnsafe(n);
-    chunk.set(lendLimit === undefined ? readBuffer.subarray(0, n) : new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, n));
+    chunk.set(readBuffer.subarray(0, n));
     conn.emit('data', chunk);
   };
   const qos = shape.startsWith('qos1') ? 1 : 0;

@@ -242,17 +242,11 @@ export class HandleConnection implements Connection {
     if (nread > 0) {
       if (this.ending) return; // Closing: what the peer still sends is not read.
       // The bytes are in the shared read buffer, which the next read of any connection
-      // overwrites. A small read is lent to the core as it is, which copies only what it keeps
-      // (payloads; a PUBACK keeps nothing): at low rates nearly every read is one packet, and
-      // a Buffer per read was a third of the heap allocated per message. A large read holds
-      // many packets, and one copy of it all is cheaper than one per payload.
-      if (nread <= LEND_LIMIT) {
-        this.dataListener?.(readBuffer, nread);
-        return;
-      }
-      const chunk = Buffer.allocUnsafe(nread);
-      chunk.set(nread === READ_BUFFER_SIZE ? readBuffer : new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, nread));
-      this.dataListener?.(chunk);
+      // overwrites. They are lent to the core as they are, and it copies only what it keeps
+      // (PacketDecoder.decode): a payload, or the rest of a read that holds several PUBLISH; a
+      // PUBACK keeps nothing. At low rates nearly every read is one packet, and a Buffer per read
+      // was a fifth of the heap allocated per message.
+      this.dataListener?.(readBuffer, nread);
       return;
     }
     if (nread === 0) return;
@@ -327,8 +321,8 @@ let spareRequest: WriteRequest | undefined;
  */
 const READ_BUFFER_SIZE = 64 * 1024;
 const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-/** Reads up to this size are lent to the core rather than copied (see onRead). */
-export const LEND_LIMIT = 512;
+/** Reads are lent to the core, not copied (see onRead); bench/core-path.mjs asks. */
+export const LENDS_READS = true;
 
 function onRead(this: TcpHandle): undefined {
   (this as OwnedHandle)[CONNECTION]?.onRead();

@@ -105,6 +105,24 @@ describe('lent input: a transport\'s shared read buffer, overwritten after each 
     });
   }
 
+  test('PUBLISH after PUBLISH in lent input: the rest of the chunk is copied once, and payloads are views of that copy', () => {
+    const texts = ['one', 'two', 'three'];
+    const stream = Buffer.concat([
+      encodePacket({ type: 4, packetId: 9 }, 4),
+      ...texts.map((t) => encodePacket({ type: 3, topic: 'p', payload: Buffer.from(t), qos: 0, retain: false, dup: false }, 4)),
+    ]);
+    const shared = Buffer.alloc(stream.length + 10, 0xee);
+    stream.copy(shared);
+    const packets: Packet[] = [];
+    new PacketDecoder({ protocolVersion: 4 }).decode(shared, (p) => void packets.push(p), undefined, stream.length);
+    shared.fill(0x5c);
+    const publishes = packets.filter((p) => p.type === 3);
+    assert.deepEqual(publishes.map((p) => p.payload.toString()), texts);
+    assert.equal(packets[0].type, 4);
+    // The first PUBLISH, followed by another, starts the copy: all three share it.
+    assert.ok(publishes.every((p) => p.payload.buffer === publishes[0].payload.buffer && p.payload.buffer !== shared.buffer));
+  });
+
   test('only the lent length is input: bytes after it are not decoded', () => {
     const bytes = encodePacket({ type: 4, packetId: 7 }, 4);
     const shared = Buffer.concat([bytes, encodePacket({ type: 12 }, 4)]);
