@@ -40,7 +40,19 @@ function decodeNonAscii(buf: Buffer, start: number, end: number, from: number): 
  * and no lone surrogate (which Buffer would silently turn into U+FFFD).
  */
 export function utf8Length(value: string): number {
-  // Buffer.byteLength and indexOf run natively, several times faster than a loop here.
+  const n = value.length;
+  if (n <= SHORT_STRING) {
+    // Topics and client ids are short and nearly always ASCII: one pass here costs less than
+    // the two native calls below. The first non-ASCII code unit sends it down that path.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 0) throw malformed('a string contains U+0000');
+      if (c >= 0x80) break;
+    }
+    if (i === n) return n;
+  }
+  // Longer strings: Buffer.byteLength and indexOf run natively, several times faster than a loop.
   const bytes = Buffer.byteLength(value, 'utf8');
   if (value.indexOf('\u0000') !== -1) throw malformed('a string contains U+0000');
   // Equal lengths mean pure ASCII; otherwise look for lone surrogates, the rare slow path.
@@ -64,8 +76,19 @@ function checkSurrogates(value: string): void {
  * returns the offset after it.
  */
 export function writeUtf8(buf: Buffer, offset: number, value: string, byteLength: number): number {
-  // Pure ASCII is written as Latin-1, which skips UTF-8 encoding.
-  if (byteLength === value.length) (buf as RawBuffer).latin1Write(value, offset, byteLength);
-  else (buf as RawBuffer).utf8Write(value, offset, byteLength);
+  if (byteLength === value.length) {
+    // Pure ASCII: a short string is copied here (a native call costs more than the loop), a
+    // longer one written as Latin-1, which skips UTF-8 encoding.
+    if (byteLength <= SHORT_STRING) {
+      for (let i = 0; i < byteLength; i++) buf[offset + i] = value.charCodeAt(i);
+    } else {
+      (buf as RawBuffer).latin1Write(value, offset, byteLength);
+    }
+  } else {
+    (buf as RawBuffer).utf8Write(value, offset, byteLength);
+  }
   return offset + byteLength;
 }
+
+/** Up to this many UTF-16 code units a string is measured and written in JavaScript. */
+const SHORT_STRING = 32;

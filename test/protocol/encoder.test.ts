@@ -92,6 +92,20 @@ describe('encodePublish', () => {
     assert.doesNotThrow(() => encodePublish(publish({ topic: '\ud83d\ude00' }), 5));
   });
 
+  test('[MQTT-1.5.4-1] [MQTT-1.5.4-2] (v5) strings short and long (measured in JavaScript up to 32 code units, natively past that) follow the same rules', () => {
+    for (const n of [1, 31, 32, 33, 64, 300]) {
+      const ascii = 'a'.repeat(n);
+      throwsCode(() => encodePublish(publish({ topic: `${ascii}\u0000` }), 5));
+      throwsCode(() => encodePublish(publish({ topic: `\u0000${ascii}` }), 5));
+      throwsCode(() => encodePublish(publish({ topic: `${ascii}\ud800` }), 5));
+      for (const topic of [ascii, `${ascii}/ü`, `€${ascii}`]) {
+        const bytes = encodePublish(publish({ topic }), 5);
+        const packet = decodeOne(bytes, 5);
+        assert.ok(packet.type === 3 && packet.topic === topic, `topic of ${topic.length} code units`);
+      }
+    }
+  });
+
   test('a packet over the protocol maximum throws 0x95', () => {
     const payload = Buffer.allocUnsafe(268_435_455 - 6);
     throwsCode(() => encodePublish(publish({ payload }), 4), ReasonCode.PacketTooLarge);
