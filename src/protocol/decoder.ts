@@ -91,8 +91,8 @@ export class PacketDecoder {
    * With `lentLength`, the input is chunk[0, lentLength) and `chunk` is only lent: its owner
    * overwrites it once this returns (a transport's shared read buffer). Then nothing delivered,
    * kept or returned points into it: payloads and binary fields are copied, and so are the
-   * bytes held back or returned. A small read then costs no Buffer of its own, and a PUBACK none
-   * at all.
+   * bytes held back or returned; a PUBLISH followed by another copies the rest of the chunk
+   * once. A read of one packet then costs one Buffer at most, and a PUBACK none at all.
    */
   decode<T>(chunk: Buffer, sink: PacketSink<T>, owner?: T, lentLength?: number): Buffer | undefined {
     try {

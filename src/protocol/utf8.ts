@@ -5,6 +5,9 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { malformed } from './errors.js';
 
+/** Up to this many UTF-16 code units a string is measured and written in JavaScript. */
+const SHORT_STRING = 32;
+
 /** Buffer methods Node has on every Buffer but @types/node does not declare: no encoding switch. */
 interface RawBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
@@ -89,6 +92,3 @@ export function writeUtf8(buf: Buffer, offset: number, value: string, byteLength
   }
   return offset + byteLength;
 }
-
-/** Up to this many UTF-16 code units a string is measured and written in JavaScript. */
-const SHORT_STRING = 32;

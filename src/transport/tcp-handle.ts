@@ -316,8 +316,8 @@ let spareRequest: WriteRequest | undefined;
 
 /**
  * Every connection reads into this one buffer (libuv's usual read size): a read is handled to
- * the end before the next begins, and its bytes are copied out. Node would otherwise allocate
- * 64 KiB per read, shrink it to what was read, and wrap it in a new ArrayBuffer.
+ * the end before the next begins, and the core copies out what it keeps. Node would otherwise
+ * allocate 64 KiB per read, shrink it to what was read, and wrap it in a new ArrayBuffer.
  */
 const READ_BUFFER_SIZE = 64 * 1024;
 const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
