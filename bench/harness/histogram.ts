@@ -54,6 +54,22 @@ export class Histogram {
     if (other.max > this.max) this.max = other.max;
   }
 
+  /** The non-empty buckets as [index, count, index, count, ...]: a round's latencies in a few KB of JSON. */
+  toSparse(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i] !== 0) out.push(i, this.counts[i]);
+    return out;
+  }
+
+  /** A histogram from toSparse()'s output; `max` (µs) is the largest value recorded, when known. */
+  static fromSparse(pairs: readonly number[], max?: number): Histogram {
+    const counts = new Uint32Array(HISTOGRAM_SIZE);
+    for (let i = 0; i + 1 < pairs.length; i += 2) counts[pairs[i]] += pairs[i + 1];
+    const h = new Histogram(counts);
+    if (max !== undefined && Number.isFinite(max)) h.max = max;
+    return h;
+  }
+
   /** The value at quantile q (0..1), in µs; NaN when empty. */
   quantile(q: number): number {
     if (this.count === 0) return NaN;

@@ -2,7 +2,9 @@
 // drawn here: a chart is a few rectangles, no dependency needed).
 
 import { isMidge, type BrokerName } from './brokers.js';
+import { Histogram } from './histogram.js';
 import type { RunResult } from './runner.js';
+import { signTestP } from './stats.js';
 
 /** The median of each numeric field over the rounds of one scenario and broker. */
 export interface Summary {
@@ -18,6 +20,12 @@ export interface Summary {
   p99Ms: number;
   /** Each round's p99 by round number: one round's tail is mostly chance on a shared VM, so the spread and a round-by-round comparison say more than the median alone. */
   p99ByRound: Map<number, number>;
+  /**
+   * Latency scenarios: p99 over the messages of every round together (NaN when a round has no
+   * histogram, as in results written before it was kept). Steadier than the median of the
+   * rounds' p99, each of which rests on a few stalls.
+   */
+  p99PooledMs: number;
   maxMs: number;
   cpuPerMillion: number;
   brokerCpuPct: number;
@@ -75,6 +83,7 @@ export function summarize(results: RunResult[]): Summary[] {
       p50Ms: med((r) => r.p50Ms),
       p99Ms: med((r) => r.p99Ms),
       p99ByRound: new Map(ok.map((r) => [r.round, r.p99Ms])),
+      p99PooledMs: pooledP99(ok),
       maxMs: med((r) => r.maxMs),
       cpuPerMillion: med((r) => r.cpuPerMillion),
       brokerCpuPct: med((r) => r.brokerCpuPct),
@@ -96,6 +105,13 @@ export function summarize(results: RunResult[]): Summary[] {
   });
 }
 
+function pooledP99(rounds: RunResult[]): number {
+  if (rounds.length === 0 || rounds.some((r) => r.latencyHistogram === undefined)) return NaN;
+  const pairs = rounds.flatMap((r) => r.latencyHistogram!);
+  const h = Histogram.fromSparse(pairs, Math.max(...rounds.map((r) => r.maxMs * 1000)));
+  return h.quantile(0.99) / 1000;
+}
+
 function fmt(n: number, digits = 0): string {
   if (!Number.isFinite(n)) return '-';
   if (Math.abs(n) >= 1e6 && digits === 0) return `${(n / 1e6).toFixed(2)}M`;
@@ -114,7 +130,9 @@ function ratio(a: number, b: number | undefined): string {
 
 /**
  * For a fixed-rate scenario (where p99 is the figure that matters): the range of the rounds' p99,
- * and in how many rounds this broker's p99 was at most Mosquitto's in the same round.
+ * in how many rounds this broker's p99 was at most Mosquitto's in the same round (with the sign
+ * test's chance of so uneven a split between two equal brokers), and p99 over every round's
+ * messages together.
  */
 function p99Rounds(s: Summary, mosq: Summary | undefined): string | undefined {
   if (s.p99ByRound.size < 2 || s.sentPerSec === 0 || !s.scenario.startsWith('latency')) return undefined;
@@ -129,8 +147,9 @@ function p99Rounds(s: Summary, mosq: Summary | undefined): string | undefined {
       paired++;
       if (p99 <= other) atMost++;
     }
-    if (paired > 0) text += `, at most Mosquitto's in ${atMost}/${paired} rounds`;
+    if (paired > 0) text += `, at most Mosquitto's in ${atMost}/${paired} rounds (sign test p ${signTestP(atMost, paired).toFixed(2)})`;
   }
+  if (Number.isFinite(s.p99PooledMs)) text += `; all rounds' messages together p99 ${ms(s.p99PooledMs)} ms`;
   return text;
 }
 

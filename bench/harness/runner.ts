@@ -37,6 +37,11 @@ export interface RunResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * Latency scenarios only: the round's latency histogram (Histogram.toSparse), so a report can
+   * take percentiles over the messages of every round together.
+   */
+  latencyHistogram?: number[];
   brokerCpuS: number;
   /** Broker CPU over the window, % of one core: near 100 means the broker was the bottleneck. */
   brokerCpuPct: number;
@@ -175,6 +180,7 @@ async function runFlow(ctx: RunContext, scenario: Scenario, broker: RunningBroke
   m.throughput = receivedInWindow / options.durationS;
   m.sentPerSec = sentInWindow / options.durationS;
   applyLatency(m, histogram);
+  if (scenario.name.startsWith('latency')) m.latencyHistogram = histogram.toSparse();
   applyCpu(m, a, b, m.throughput);
   return m;
 }
