@@ -557,9 +557,9 @@ export class Session {
   }
 
   private allocatePacketId(): number {
-    // Skips ids still in flight; the window is far below 65535, so this ends quickly.
-    let id = this.nextPacketId;
-    while (this.inflight.has(id)) id = (id % 65535) + 1;
+    // Skips ids still in flight (and those the in-flight table has no free slot for); the
+    // window is below 65535, so there is always one.
+    const id = this.inflight.firstFree(this.nextPacketId);
     this.nextPacketId = (id % 65535) + 1;
     return id;
   }
