@@ -66,6 +66,11 @@ export class Client {
   problemInformation = true;
   /** 5.0 topic aliases the client set towards the broker. */
   inboundAliases: Map<number, string> | undefined;
+  /**
+   * The topic name of this client's last valid PUBLISH: the next one to the same topic (most are)
+   * is compared with it instead of checked again. Equal strings are equally valid.
+   */
+  lastValidTopic: string | undefined = undefined;
   /** 5.0 incoming QoS 1/2 PUBLISH not yet acknowledged, against our Receive Maximum. */
   inboundUnacked = 0;
   /** 5.0 Topic Alias Maximum of the client: how many aliases the broker may use towards it. */

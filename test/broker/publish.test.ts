@@ -210,6 +210,23 @@ describe('MQTT 3.1.1 publish and subscribe', () => {
     }
   });
 
+  test('[MQTT-3.3.2-2] (v3.1.1) a wildcard topic after valid ones from the same client still closes the connection', async () => {
+    // The broker remembers a client's last valid topic to skip checking it again: only that one.
+    for (const bad of ['ok/+', 'ok/t/#', '+']) {
+      const sub = await RawClient.connect(b.port);
+      sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'ok/#', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+      assert.equal((await sub.next()).type, 9);
+      const c = await RawClient.connect(b.port);
+      for (const topic of ['ok/t', 'ok/t', 'ok/u', 'ok/t']) c.send({ type: 3, topic, payload: Buffer.from(topic), qos: 0, retain: false, dup: false });
+      c.send({ type: 3, topic: bad, payload: Buffer.from('x'), qos: 0, retain: false, dup: false });
+      await c.waitClosed();
+      const got: string[] = [];
+      for (let i = 0; i < 4; i++) got.push(((await sub.next()) as PublishPacket).topic);
+      assert.deepEqual(got, ['ok/t', 'ok/t', 'ok/u', 'ok/t']);
+      sub.close();
+    }
+  });
+
   test('[MQTT-4.5.0-1] every subscribed client gets its copy', async () => {
     const subs = await Promise.all(Array.from({ length: 5 }, () => connect(b.url)));
     const inboxes = subs.map((s) => new Inbox(s));

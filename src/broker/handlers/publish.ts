@@ -49,9 +49,12 @@ export function handlePublish(client: Client, packet: PublishPacket): void {
   }
 
   // [MQTT-3.3.2-2] no wildcards in a topic name; the connection is closed.
-  if (!isValidTopicName(topic)) {
-    client.disconnect(ReasonCode.TopicNameInvalid, 'invalid topic name');
-    return;
+  if (topic !== client.lastValidTopic) {
+    if (!isValidTopicName(topic)) {
+      client.disconnect(ReasonCode.TopicNameInvalid, 'invalid topic name');
+      return;
+    }
+    client.lastValidTopic = topic;
   }
   if (packet.qos > broker.caps.maximumQoS) {
     client.disconnect(ReasonCode.QoSNotSupported, 'QoS not supported');
