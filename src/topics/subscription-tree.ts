@@ -7,6 +7,7 @@
 // 32768 levels ("/" repeated), deep enough to overflow the call stack if each level were a frame.
 
 import { KeyedValues } from './keyed-values.js';
+import { MatchCache, Matches } from './match-cache.js';
 import { addChild, deleteChild, findChild, getChild, hasChildren, pushChildren, type LevelBranch } from './level-branch.js';
 
 const SLASH = 0x2f;
@@ -45,6 +46,7 @@ export class SubscriptionTree<T> {
   private readonly nodeStack: FilterNode<T>[] = [];
   private readonly positionStack: number[] = [];
   private matching = false;
+  private readonly cache = new MatchCache<T>();
 
   /** The number of (filter, key) entries. */
   get size(): number {
@@ -53,6 +55,7 @@ export class SubscriptionTree<T> {
 
   /** Stores the value under (filter, key). Returns true if it replaced an entry for that pair. */
   add(filter: string, key: string, value: T): boolean {
+    this.cache.clear();
     const node = this.walkTo(filter, true)!;
     const hash = endsWithHash(filter);
     const list = hash ? node.hash : node.exact;
@@ -76,6 +79,7 @@ export class SubscriptionTree<T> {
     const hash = endsWithHash(filter);
     const list = hash ? node.hash : node.exact;
     if (list === undefined || !list.delete(key)) return false;
+    this.cache.clear();
     this.count--;
     if (list.length === 0) {
       if (hash) node.hash = undefined;
@@ -111,6 +115,23 @@ export class SubscriptionTree<T> {
    * The visitor must not add or remove entries while the match runs; collect them and act after.
    */
   match(topic: string, visit: SubscriptionVisitor<T>): void {
+    const cached = this.cache.get(topic);
+    if (cached !== undefined) {
+      visitMatches(cached, visit);
+      return;
+    }
+    if (this.cache.accepts(topic)) {
+      // Walked once, kept (MatchCache), and visited from what was kept.
+      const found = new Matches<T>();
+      this.walk(topic, found.add);
+      this.cache.put(topic, found);
+      visitMatches(found, visit);
+      return;
+    }
+    this.walk(topic, visit);
+  }
+
+  private walk(topic: string, visit: SubscriptionVisitor<T>): void {
     if (this.matching) {
       this.walkMatches(topic, visit, [], []);
       return;
@@ -135,6 +156,11 @@ export class SubscriptionTree<T> {
       if (node.plus !== undefined) stack.push(node.plus);
       pushChildren(node, stack, false);
     }
+  }
+
+  /** Topics whose matches are kept (MatchCache), for tests. */
+  get cachedTopics(): number {
+    return this.cache.size;
   }
 
   /** The number of trie nodes, root included; lets tests check that removal prunes. */
@@ -226,6 +252,11 @@ export class SubscriptionTree<T> {
       pos = end + 1;
     }
   }
+}
+
+function visitMatches<T>(found: Matches<T>, visit: SubscriptionVisitor<T>): void {
+  const { keys, values, filters } = found;
+  for (let i = 0; i < keys.length; i++) visit(keys[i], values[i], filters[i]);
 }
 
 function visitAll<T>(list: KeyedValues<T>, visit: SubscriptionVisitor<T>): void {
