@@ -115,13 +115,26 @@ export class ByteReader {
   }
 }
 
+/**
+ * The input copyOut last viewed, and its ArrayBuffer: reading `.buffer` is a call into V8's C++
+ * runtime, and lent input is nearly always the transport's one read buffer. (A typed array's
+ * ArrayBuffer never changes once read.)
+ */
+let viewed: Buffer | undefined;
+let viewedArrayBuffer: ArrayBufferLike | undefined;
+
 /** buf[start, stop) in a Buffer of its own (small ones from Node's pool). */
 export function copyOut(buf: Buffer, start: number, stop: number): Buffer {
   const n = stop - start;
   const out = Buffer.allocUnsafe(n);
+  if (n === 0) return out;
+  if (buf !== viewed) {
+    viewed = buf;
+    viewedArrayBuffer = buf.buffer;
+  }
   // A plain Uint8Array view is the cheapest source for set(): buf.subarray() would construct a
   // Buffer (a subclass, through V8's slower generic path) and Buffer.copy() adds argument checks.
-  if (n > 0) out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n));
+  out.set(new Uint8Array(viewedArrayBuffer!, buf.byteOffset + start, n));
   return out;
 }
 
