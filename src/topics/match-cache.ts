@@ -5,7 +5,9 @@
 //
 // Bounded, so that a client publishing to ever new topics costs a little time and no memory:
 // only topics of up to MAX_TOPIC_LENGTH characters with up to MAX_MATCHES matches are kept, and
-// the whole cache is dropped once it holds MAX_TOPICS topics or MAX_ENTRIES matches in all.
+// the whole cache is dropped once it holds MAX_TOPICS topics or MAX_ENTRIES matches in all. A
+// topic with more matches is remembered as such (TOO_MANY), so that it is walked straight away
+// next time rather than recorded again for nothing (a fan-out to thousands of subscribers).
 
 const MAX_TOPIC_LENGTH = 128;
 const MAX_MATCHES = 128;
@@ -25,11 +27,14 @@ export class Matches<T> {
   };
 }
 
+/** What get() gives for a topic with more than MAX_MATCHES matches: walk the tree. */
+export const TOO_MANY = null;
+
 export class MatchCache<T> {
-  private readonly byTopic = new Map<string, Matches<T>>();
+  private readonly byTopic = new Map<string, Matches<T> | typeof TOO_MANY>();
   private entries = 0;
 
-  get(topic: string): Matches<T> | undefined {
+  get(topic: string): Matches<T> | typeof TOO_MANY | undefined {
     return this.byTopic.size === 0 ? undefined : this.byTopic.get(topic);
   }
 
@@ -39,11 +44,13 @@ export class MatchCache<T> {
   }
 
   put(topic: string, matches: Matches<T>): void {
+    if (topic.length > MAX_TOPIC_LENGTH) return;
     const n = matches.keys.length;
-    if (n > MAX_MATCHES || topic.length > MAX_TOPIC_LENGTH) return;
-    if (this.byTopic.size >= MAX_TOPICS || this.entries + n > MAX_ENTRIES) this.clear();
-    this.byTopic.set(topic, matches);
-    this.entries += n;
+    const kept = n > MAX_MATCHES ? TOO_MANY : matches;
+    const entries = kept === TOO_MANY ? 0 : n;
+    if (this.byTopic.size >= MAX_TOPICS || this.entries + entries > MAX_ENTRIES) this.clear();
+    this.byTopic.set(topic, kept);
+    this.entries += entries;
   }
 
   /** Forgets everything: the subscriptions changed. */

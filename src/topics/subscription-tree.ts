@@ -7,7 +7,7 @@
 // 32768 levels ("/" repeated), deep enough to overflow the call stack if each level were a frame.
 
 import { KeyedValues } from './keyed-values.js';
-import { MatchCache, Matches } from './match-cache.js';
+import { MatchCache, Matches, TOO_MANY } from './match-cache.js';
 import { addChild, deleteChild, findChild, getChild, hasChildren, pushChildren, type LevelBranch } from './level-branch.js';
 
 const SLASH = 0x2f;
@@ -117,7 +117,8 @@ export class SubscriptionTree<T> {
   match(topic: string, visit: SubscriptionVisitor<T>): void {
     const cached = this.cache.get(topic);
     if (cached !== undefined) {
-      visitMatches(cached, visit);
+      if (cached === TOO_MANY) this.walk(topic, visit);
+      else visitMatches(cached, visit);
       return;
     }
     if (this.cache.accepts(topic)) {

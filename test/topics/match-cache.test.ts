@@ -40,7 +40,10 @@ describe('SubscriptionTree match cache', () => {
       assert.deepEqual(matched(tree, long), [`${long} a 1`, 't/# b 2'].sort());
       assert.equal(matched(tree, 'w/1').length, 200);
     }
+    // The long topic is not kept; the one with 200 matches is kept as "walk it" only.
+    assert.equal(tree.cachedTopics, 1);
     tree.remove('w/+', 's7');
+    assert.equal(tree.cachedTopics, 0);
     assert.equal(matched(tree, 'w/1').length, 199);
   });
 
