@@ -1,7 +1,8 @@
 // The subscription index: a trie with one node per filter level. Matching a PUBLISH topic walks the
 // topic string once with indexOf('/'), following at each node the exact child for the level, the
 // "+" child, and emitting the "#" subscribers, so its cost depends on the topic's depth and the
-// number of wildcard branches, not on the number of subscriptions.
+// number of wildcard branches, not on the number of subscriptions. A topic matched lately is
+// not walked again: its matches are kept until the subscriptions change (match-cache.ts).
 //
 // Every walk is a loop with an explicit stack, never recursion: filters and topics may have up to
 // 32768 levels ("/" repeated), deep enough to overflow the call stack if each level were a frame.
