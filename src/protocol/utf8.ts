@@ -29,29 +29,22 @@ const decoded: string[] = new Array<string>(DECODED_SLOTS).fill('');
 /** Decodes buf[start, end) as an MQTT string; throws a malformed-packet error if it is not one. */
 export function decodeUtf8(buf: Buffer, start: number, end: number): string {
   // Topics and client ids are nearly always ASCII: one scan finds both the zero byte and any
-  // multi-byte sequence, and ASCII then needs no UTF-8 decoding at all.
-  const n = end - start;
-  if (n <= SHORT_STRING) {
-    let hash = n;
-    for (let i = start; i < end; i++) {
-      const byte = buf[i];
-      if (byte === 0) throw malformed('a string contains U+0000');
-      if (byte >= 0x80) return decodeNonAscii(buf, start, end, i);
-      hash = (Math.imul(hash, 31) + byte) | 0;
-    }
-    const slot = hash & (DECODED_SLOTS - 1);
-    const known = decoded[slot];
-    if (known.length === n && sameAscii(known, buf, start)) return known;
-    const fresh = (buf as RawBuffer).latin1Slice(start, end);
-    decoded[slot] = fresh;
-    return fresh;
-  }
+  // multi-byte sequence, and ASCII then needs no UTF-8 decoding at all. The same scan hashes the
+  // bytes for the table of strings decoded lately.
+  let hash = end - start;
   for (let i = start; i < end; i++) {
     const byte = buf[i];
     if (byte === 0) throw malformed('a string contains U+0000');
     if (byte >= 0x80) return decodeNonAscii(buf, start, end, i);
+    hash = (Math.imul(hash, 31) + byte) | 0;
   }
-  return (buf as RawBuffer).latin1Slice(start, end);
+  if (end - start > SHORT_STRING) return (buf as RawBuffer).latin1Slice(start, end);
+  const slot = hash & (DECODED_SLOTS - 1);
+  const known = decoded[slot];
+  if (known.length === end - start && sameAscii(known, buf, start)) return known;
+  const fresh = (buf as RawBuffer).latin1Slice(start, end);
+  decoded[slot] = fresh;
+  return fresh;
 }
 
 /** True when `s` has the code units buf[start, start + s.length) (ASCII, so one byte each). */

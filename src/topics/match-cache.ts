@@ -43,8 +43,8 @@ export class MatchCache<T> {
     return topic.length <= MAX_TOPIC_LENGTH;
   }
 
+  /** Keeps what matched `topic`, one that accepts() took. */
   put(topic: string, matches: Matches<T>): void {
-    if (topic.length > MAX_TOPIC_LENGTH) return;
     const n = matches.keys.length;
     const kept = n > MAX_MATCHES ? TOO_MANY : matches;
     const entries = kept === TOO_MANY ? 0 : n;
