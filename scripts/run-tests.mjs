@@ -22,6 +22,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, MIDGE_TEST: '1' },
+  // MIDGE_SCRAMBLE_LENT_READS: see src/transport/tcp-handle.ts.
+  env: { ...process.env, MIDGE_TEST: '1', MIDGE_SCRAMBLE_LENT_READS: '1' },
 });
 process.exit(result.status ?? 1);

@@ -104,7 +104,12 @@ export class Client {
     readonly broker: Broker,
     readonly conn: Connection,
   ) {
-    this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize });
+    // QoS 0 payloads may stay views of a transport's lent read buffer: whatever keeps a message
+    // owns it first (Message.own). Hooks are handed the packet or message and may keep it, so
+    // with a publish hook every payload is a copy.
+    const hooks = broker.hooks;
+    const lendPayloads = hooks.authorizePublish === undefined && hooks.published === undefined;
+    this.decoder = new PacketDecoder({ maximumPacketSize: broker.caps.maximumPacketSize, lendPayloads });
     this.sendQuota = broker.caps.maxInflight;
     // Listeners and timer callbacks are shared functions that find their client through the
     // connection or the timer argument: a closure per connection per event costs ~300 bytes,

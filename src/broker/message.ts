@@ -58,7 +58,9 @@ export class Message implements StoredMessage {
 
   /**
    * Copies the payload out of the socket chunk it was decoded from. Called before a message is
-   * kept for long (retained, queued for an offline session): a slice would pin the whole chunk.
+   * kept past the handling of its PUBLISH (retained, queued, stored, a will): a slice would pin
+   * the whole chunk, and a QoS 0 payload may be a view of a transport's read buffer, which the
+   * next read overwrites (PacketDecoderOptions.lendPayloads).
    */
   own(): this {
     if (!this.owned) {

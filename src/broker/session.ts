@@ -481,7 +481,7 @@ export class Session {
       // Past the window (only a persistent session's window ends): in the store only, even at
       // QoS 0, so the queue keeps its order when these are read back.
       this.queue.addToBacklog(size);
-      this.broker.store.putDelivery(this.clientId, this.newDelivery(message, qos, retain, subscriptionIds, shareGroup));
+      this.broker.store.putDelivery(this.clientId, this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup));
     } else {
       const delivery = this.newDelivery(message.own(), qos, retain, subscriptionIds, shareGroup, replay);
       this.queue.push(delivery);

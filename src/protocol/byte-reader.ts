@@ -107,6 +107,16 @@ export class ByteReader {
     return this.lent ? copyOut(this.buf, start, stop) : this.buf.subarray(start, stop);
   }
 
+  /**
+   * Everything left in the packet, as a view of the input even if it is lent: for a caller that
+   * copies what it keeps (PacketDecoderOptions.lendPayloads).
+   */
+  restView(): Buffer {
+    const start = this.pos;
+    this.pos = this.end;
+    return this.buf.subarray(start, this.end);
+  }
+
   /** Everything left in the packet, as a view of the input (a copy if the input is lent). */
   rest(): Buffer {
     const start = this.pos;

@@ -26,6 +26,13 @@ export interface PacketDecoderOptions {
   protocolVersion?: ProtocolVersion;
   /** The largest packet accepted, fixed header included; larger ones throw 0x95. */
   maximumPacketSize?: number;
+  /**
+   * The payload of a QoS 0 PUBLISH without RETAIN decoded from lent input is a view of the lent
+   * chunk, not a copy: valid only until the sink returns, so the sink copies what it keeps (the
+   * broker: Message.own). Most such messages are only passed on, and the copy was a third of
+   * the allocation for each. Everything else from lent input is still copied.
+   */
+  lendPayloads?: boolean;
 }
 
 /**
@@ -57,6 +64,7 @@ export class PacketDecoder {
    */
   protocolVersion: ProtocolVersion | undefined;
   maximumPacketSize: number;
+  private readonly lendPayloads: boolean;
 
   /**
    * A fixed header split across chunks: its first bytes (never more than five). Made when first
@@ -77,6 +85,7 @@ export class PacketDecoder {
   constructor(options: PacketDecoderOptions = {}) {
     this.protocolVersion = options.protocolVersion;
     this.maximumPacketSize = options.maximumPacketSize ?? MAX_PACKET_SIZE;
+    this.lendPayloads = options.lendPayloads === true;
   }
 
   /**
@@ -92,7 +101,8 @@ export class PacketDecoder {
    * overwrites it once this returns (a transport's shared read buffer). Then nothing delivered,
    * kept or returned points into it: payloads and binary fields are copied, and so are the
    * bytes held back or returned; a PUBLISH followed by another copies the rest of the chunk
-   * once. A read of one packet then costs one Buffer at most, and a PUBACK none at all.
+   * once. A read of one packet then costs one Buffer at most, and a PUBACK none at all. With
+   * the `lendPayloads` option, a lone QoS 0 PUBLISH costs none either.
    */
   decode<T>(chunk: Buffer, sink: PacketSink<T>, owner?: T, lentLength?: number): Buffer | undefined {
     try {
@@ -267,7 +277,7 @@ export class PacketDecoder {
     const type = byte0 >> 4;
     switch (type) {
       case PacketType.PUBLISH:
-        return readPublish(r, byte0 & 0x0f, this.protocolVersion ?? 4);
+        return readPublish(r, byte0 & 0x0f, this.protocolVersion ?? 4, this.lendPayloads);
       case PacketType.PUBACK:
       case PacketType.PUBREC:
       case PacketType.PUBREL:

@@ -247,6 +247,7 @@ export class HandleConnection implements Connection {
       // PUBACK keeps nothing. At low rates nearly every read is one packet, and a Buffer per read
       // was a fifth of the heap allocated per message.
       this.dataListener?.(readBuffer, nread);
+      if (scrambleReads) readBuffer.fill(SCRAMBLED, 0, nread);
       return;
     }
     if (nread === 0) return;
@@ -323,6 +324,20 @@ const READ_BUFFER_SIZE = 64 * 1024;
 const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 /** Reads are lent to the core, not copied (see onRead); bench/core-path.mjs asks. */
 export const LENDS_READS = true;
+/**
+ * A check for the tests (scripts/run-tests.mjs sets MIDGE_SCRAMBLE_LENT_READS=1, which child
+ * brokers inherit): each read is overwritten once the core has handled it, so anything the core
+ * kept pointing into the shared buffer arrives wrong in every test, not only when a later read
+ * happens to land before it is used.
+ */
+let scrambleReads = process.env.MIDGE_SCRAMBLE_LENT_READS === '1';
+/** The byte a scrambled read is overwritten with. */
+export const SCRAMBLED = 0xa5;
+
+/** Turns the check above on or off in this process (for its own test). */
+export function scrambleLentReads(on: boolean): void {
+  scrambleReads = on;
+}
 
 function onRead(this: TcpHandle): undefined {
   (this as OwnedHandle)[CONNECTION]?.onRead();

@@ -5,6 +5,9 @@
 // listener returns, so a message that still points into it arrives wrong.
 
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../../src/broker/broker.js';
@@ -13,7 +16,8 @@ import type { Client } from '../../src/broker/client.js';
 import { createLogger } from '../../src/broker/logger.js';
 import { PacketDecoder } from '../../src/protocol/decoder.js';
 import { encodePacket } from '../../src/protocol/encoder.js';
-import type { Packet, PublishPacket } from '../../src/protocol/packets.js';
+import type { Packet, ProtocolVersion, PublishPacket } from '../../src/protocol/packets.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { until } from '../helpers/wait.js';
 
 /** Lends every chunk through one shared buffer, scrambled after each listener call. */
@@ -22,7 +26,12 @@ class LendingConnection extends EventEmitter {
   remoteAddress = '127.0.0.1';
   readonly received: Packet[] = [];
   private readonly shared = Buffer.alloc(4096);
-  private readonly decoder = new PacketDecoder({ protocolVersion: 4 });
+  private readonly decoder: PacketDecoder;
+
+  constructor(private readonly version: ProtocolVersion = 4) {
+    super();
+    this.decoder = new PacketDecoder({ protocolVersion: version });
+  }
 
   write(bytes: Buffer): boolean {
     this.decoder.decode(bytes, (p) => void this.received.push(p));
@@ -31,7 +40,7 @@ class LendingConnection extends EventEmitter {
 
   /** Sends the packets in one lent chunk. */
   send(...packets: Packet[]): void {
-    const bytes = Buffer.concat(packets.map((p) => encodePacket(p, 4)));
+    const bytes = Buffer.concat(packets.map((p) => encodePacket(p, this.version)));
     this.shared.fill(0xee);
     bytes.copy(this.shared);
     this.emit('data', this.shared, bytes.length);
@@ -50,13 +59,18 @@ class LendingConnection extends EventEmitter {
   }
 }
 
-async function connected(broker: Broker, clientId: string): Promise<LendingConnection> {
-  const conn = new LendingConnection();
+async function connected(broker: Broker, clientId: string, version: ProtocolVersion = 4, cleanStart = true): Promise<LendingConnection> {
+  const conn = new LendingConnection(version);
   broker.handleConnection(conn as unknown as Connection);
-  conn.send({ type: 1, protocolName: 'MQTT', protocolVersion: 4, cleanStart: true, keepAlive: 0, clientId });
+  conn.send({ type: 1, protocolName: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, cleanStart, keepAlive: 0, clientId });
+  // A session that outlives its connection is written to the store before CONNACK.
+  await until(() => conn.received.length > 0, 5000, 'CONNACK');
   assert.equal(conn.received[0]?.type, 2, 'CONNACK');
   return conn;
 }
+
+const subscribe = (conn: LendingConnection, topicFilter: string, qos: 0 | 1): void =>
+  conn.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
 
 const publish = (topic: string, text: string, retain = false): PublishPacket => ({ type: 3, topic, payload: Buffer.from(text), qos: 0, retain, dup: false });
 
@@ -68,7 +82,7 @@ describe('MQTT 3.1.1 input lent by the transport', () => {
     await broker.start();
     try {
       const sub = await connected(broker, 'lent-sub');
-      sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'lent/#', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+      subscribe(sub, 'lent/#', 0);
       const pub = await connected(broker, 'lent-pub');
 
       // Routed at once, and retained (kept past the read).
@@ -83,7 +97,7 @@ describe('MQTT 3.1.1 input lent by the transport', () => {
 
       // A new subscriber gets the retained message as it was published.
       const late = await connected(broker, 'lent-late');
-      late.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'lent/r', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+      subscribe(late, 'lent/r', 0);
       await until(() => payloads(late).length === 1, 5000, 'the retained message');
       assert.deepEqual(payloads(late), ['lent/r=kept']);
     } finally {
@@ -135,7 +149,7 @@ describe('MQTT 3.1.1 input lent by the transport', () => {
     await broker.start();
     try {
       const sub = await connected(broker, 'lent-q-sub');
-      sub.send({ type: 8, packetId: 1, subscriptions: [{ topicFilter: 'lent/q', qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+      subscribe(sub, 'lent/q', 1);
       const pub = await connected(broker, 'lent-q-pub');
       for (let i = 1; i <= 3; i++) pub.send({ ...publish('lent/q', `m${i}`), qos: 1, packetId: i });
       // One in flight, two queued; each PUBACK lets the next one out.
@@ -149,4 +163,81 @@ describe('MQTT 3.1.1 input lent by the transport', () => {
       await broker.close();
     }
   });
+
+  // A lone QoS 0 PUBLISH per read, the usual shape at low rates: its payload is not copied when
+  // it is decoded (PacketDecoderOptions.lendPayloads), so whatever keeps the message must.
+  test('a lone QoS 0 PUBLISH per read reaches 3.1, 3.1.1 and 5.0 subscribers as sent', async () => {
+    const broker = new Broker({ logger: createLogger('silent') });
+    await broker.start();
+    try {
+      const subs = await Promise.all(([3, 4, 5] as const).map(async (v) => {
+        const sub = await connected(broker, `lone-sub-${v}`, v);
+        subscribe(sub, 'lone/#', 1);
+        return sub;
+      }));
+      const pub4 = await connected(broker, 'lone-pub-4');
+      const pub5 = await connected(broker, 'lone-pub-5', 5);
+      for (let i = 0; i < 5; i++) pub4.send(publish('lone/a', `v4-${i}`));
+      for (let i = 0; i < 5; i++) pub5.send({ ...publish('lone/b', `v5-${i}`), properties: { userProperties: [['k', `p${i}`]], contentType: 'text/plain' } });
+      const expected = [...[0, 1, 2, 3, 4].map((i) => `lone/a=v4-${i}`), ...[0, 1, 2, 3, 4].map((i) => `lone/b=v5-${i}`)];
+      await until(() => subs.every((sub) => payloads(sub).length === expected.length), 5000, 'every message');
+      for (const sub of subs) assert.deepEqual(payloads(sub), expected);
+      const v5 = subs[2].received.filter((p): p is PublishPacket => p.type === 3).slice(5);
+      assert.deepEqual(v5.map((p) => p.properties?.userProperties?.[0]?.[1]), ['p0', 'p1', 'p2', 'p3', 'p4']);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('QoS 0 messages queued behind QoS 1 ones keep their lent payloads', async () => {
+    const broker = new Broker({ logger: createLogger('silent'), maxInflight: 1 });
+    await broker.start();
+    try {
+      const sub = await connected(broker, 'lone-q-sub');
+      subscribe(sub, 'lone/q', 1);
+      const pub = await connected(broker, 'lone-q-pub');
+      // One QoS 1 in flight and one queued: the QoS 0 ones queue behind them, one per read.
+      pub.send({ ...publish('lone/q', 'q1'), qos: 1, packetId: 1 });
+      pub.send({ ...publish('lone/q', 'q2'), qos: 1, packetId: 2 });
+      for (let i = 0; i < 4; i++) pub.send(publish('lone/q', `zero-${i}`));
+      // Unrelated reads overwrite the lent buffer in between.
+      for (let i = 0; i < 4; i++) pub.send(publish('lone/other', 'x'.repeat(40)));
+      await ackAll(sub, 6);
+      assert.deepEqual(payloads(sub), ['lone/q=q1', 'lone/q=q2', 'lone/q=zero-0', 'lone/q=zero-1', 'lone/q=zero-2', 'lone/q=zero-3']);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('QoS 0 messages past a persistent session\'s queue window are stored as sent (SQLite store)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'midge-lent-'));
+    const broker = new Broker({ logger: createLogger('silent'), store: SqliteStore.open({ path: join(dir, 'midge.db') }), maxInflight: 1, queueWindow: 2 });
+    await broker.start();
+    try {
+      const sub = await connected(broker, 'lone-w-sub', 4, false);
+      subscribe(sub, 'lone/w', 1);
+      await until(() => sub.received.some((p) => p.type === 9), 5000, 'SUBACK');
+      const pub = await connected(broker, 'lone-w-pub');
+      // One in flight, two in the in-memory window; the QoS 0 ones go to the store only.
+      for (let i = 1; i <= 3; i++) pub.send({ ...publish('lone/w', `q${i}`), qos: 1, packetId: i });
+      for (let i = 0; i < 4; i++) pub.send(publish('lone/w', `zero-${i}`));
+      assert.ok(broker.sessions.get('lone-w-sub')!.queue.backlog > 0, 'some QoS 0 messages are in the store only');
+      for (let i = 0; i < 4; i++) pub.send(publish('lone/other', 'x'.repeat(40)));
+      await ackAll(sub, 7);
+      assert.deepEqual(payloads(sub), ['lone/w=q1', 'lone/w=q2', 'lone/w=q3', 'lone/w=zero-0', 'lone/w=zero-1', 'lone/w=zero-2', 'lone/w=zero-3']);
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Acknowledges each QoS 1 PUBLISH as it comes until `count` have arrived. */
+async function ackAll(sub: LendingConnection, count: number): Promise<void> {
+  let acked = 0;
+  await until(() => {
+    const got = sub.received.filter((p): p is PublishPacket => p.type === 3);
+    for (; acked < got.length; acked++) if (got[acked].qos > 0) sub.send({ type: 4, packetId: got[acked].packetId! });
+    return got.length >= count;
+  }, 5000, `${count} messages`);
+}

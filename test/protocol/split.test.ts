@@ -123,6 +123,37 @@ describe('lent input: a transport\'s shared read buffer, overwritten after each 
     assert.ok(publishes.every((p) => p.payload.buffer === publishes[0].payload.buffer && p.payload.buffer !== shared.buffer));
   });
 
+  test('lendPayloads: a lone QoS 0 PUBLISH without RETAIN keeps a view of the lent chunk; everything else is copied', () => {
+    const decodeOne = (packet: Packet, version: 4 | 5, lendPayloads: boolean) => {
+      const bytes = encodePacket(packet, version);
+      const shared = Buffer.alloc(bytes.length + 10, 0xee);
+      bytes.copy(shared);
+      const out: Packet[] = [];
+      new PacketDecoder({ protocolVersion: version, lendPayloads }).decode(shared, (p) => void out.push(p), undefined, bytes.length);
+      assert.equal(out.length, 1);
+      const payload = (out[0] as { payload: Buffer }).payload;
+      assert.equal(payload.toString(), 'body');
+      return payload.buffer === shared.buffer;
+    };
+    const zero = { type: 3, topic: 't', payload: Buffer.from('body'), qos: 0, retain: false, dup: false } as const;
+    for (const version of [4, 5] as const) {
+      assert.equal(decodeOne(zero, version, true), true, `v${version} QoS 0: a view`);
+      assert.equal(decodeOne(zero, version, false), false, `v${version} without the option: a copy`);
+      assert.equal(decodeOne({ ...zero, retain: true }, version, true), false, `v${version} retained: a copy`);
+      assert.equal(decodeOne({ ...zero, qos: 1, packetId: 3 }, version, true), false, `v${version} QoS 1: a copy`);
+      assert.equal(decodeOne({ ...zero, qos: 2, packetId: 3 }, version, true), false, `v${version} QoS 2: a copy`);
+    }
+    // Binary fields other than the payload are still copied.
+    const correlation = encodePacket({ ...zero, properties: { correlationData: Buffer.from('cd') } }, 5);
+    const shared = Buffer.alloc(correlation.length); // not from the pool copies are cut from
+    correlation.copy(shared);
+    const out: Packet[] = [];
+    new PacketDecoder({ protocolVersion: 5, lendPayloads: true }).decode(shared, (p) => void out.push(p), undefined, correlation.length);
+    const data = (out[0] as { properties: { correlationData: Buffer } }).properties.correlationData;
+    assert.equal(data.toString(), 'cd');
+    assert.notEqual(data.buffer, shared.buffer);
+  });
+
   test('only the lent length is input: bytes after it are not decoded', () => {
     const bytes = encodePacket({ type: 4, packetId: 7 }, 4);
     const shared = Buffer.concat([bytes, encodePacket({ type: 12 }, 4)]);
