@@ -4,7 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../protocol/packets.js';
-import { encodePublish, encodePublishParts, withPacketId } from '../protocol/encoder.js';
+import { encodePublish, withPacketId } from '../protocol/encoder.js';
 import type { StoredMessage } from '../store/store.js';
 
 /** The QoS a message is delivered at: the lower of the published and the granted one. */
@@ -103,9 +103,7 @@ export class Message implements StoredMessage {
     if (cached !== undefined) return qos === 0 ? cached : withPacketId(cached, packetId, dup);
     // The first subscriber's own bytes become the template for the next ones (which only get
     // a copy with their packet id): one encoding, and no copy at all for a lone subscriber.
-    // (Shared forms carry the message's own properties only: see encode().)
-    const properties = version === 5 ? this.properties : undefined;
-    const bytes = encodePublishParts(version, this.topic, this.payload, qos, retain, dup, qos > 0 ? packetId || 1 : undefined, properties);
+    const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined), version);
     if (wire === undefined) {
       this.wire = bytes;
       this.wireForm = index;

@@ -4,7 +4,7 @@
 
 import { MqttProtocolError, malformed } from '../errors.js';
 import { MAX_REMAINING_LENGTH, variableByteIntegerSize } from '../fixed-header.js';
-import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../packets.js';
+import type { ProtocolVersion, PublishPacket } from '../packets.js';
 import { PacketType } from '../packets.js';
 import { propertiesSize, writeProperties } from '../property-writer.js';
 import { allocatePacketBuffer } from '../packet-buffer.js';
@@ -14,35 +14,21 @@ import { utf8Length, writeUtf8 } from '../utf8.js';
 /** The Remaining Length of `p`; also checks everything encodePublish would refuse. */
 export function publishRemainingLength(p: PublishPacket, version: ProtocolVersion): number {
   const propertyBytes = version === 5 ? propertiesSize(p.properties, PacketType.PUBLISH) : 0;
-  return remainingLength(p.qos, p.payload, p.packetId, version, topicLength(p.topic), propertyBytes);
+  return remainingLength(p, version, topicLength(p.topic), propertyBytes);
 }
 
 export function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
-  return encodePublishParts(version, p.topic, p.payload, p.qos, p.retain, p.dup, p.packetId, p.properties);
-}
-
-/**
- * encodePublish from the packet's fields: the broker encodes its messages without building a
- * packet object for each (an allocation per message, and a map change for every packet id).
- */
-export function encodePublishParts(
-  version: ProtocolVersion,
-  topic: string,
-  payload: Uint8Array,
-  qos: QoS,
-  retain: boolean,
-  dup: boolean,
-  packetId: number | undefined,
-  properties: Properties | undefined,
-): Buffer {
   if (version !== 5 && version !== 4 && version !== 3) throw malformed(`protocol level ${String(version)} is not 3, 4 or 5`);
+  const topic = p.topic;
   const topicBytes = topicLength(topic);
+  const properties = p.properties;
   const propertyBytes = version === 5 && properties !== undefined ? propertiesSize(properties, PacketType.PUBLISH) : 0;
-  const remaining = remainingLength(qos, payload, packetId, version, topicBytes, propertyBytes);
+  const remaining = remainingLength(p, version, topicBytes, propertyBytes);
+  const qos = p.qos;
 
   const buf = allocatePacketBuffer(1 + variableByteIntegerSize(remaining) + remaining);
   // DUP is meaningless at QoS 0 and must be 0 there [MQTT-3.3.1-2], so it is never written.
-  buf[0] = 0x30 | (qos << 1) | (retain ? 1 : 0) | (dup && qos !== 0 ? 0x08 : 0);
+  buf[0] = 0x30 | (qos << 1) | (p.retain ? 1 : 0) | (p.dup && qos !== 0 ? 0x08 : 0);
   let o = 1;
   let rest = remaining;
   while (rest >= 0x80) {
@@ -54,7 +40,7 @@ export function encodePublishParts(
   buf[o++] = topicBytes & 0xff;
   o = writeUtf8(buf, o, topic, topicBytes);
   if (qos !== 0) {
-    const id = packetId!;
+    const id = p.packetId!;
     buf[o++] = id >>> 8;
     buf[o++] = id & 0xff;
   }
@@ -62,7 +48,7 @@ export function encodePublishParts(
     if (propertyBytes === 0) buf[o++] = 0;
     else o = writeProperties(buf, o, properties, propertyBytes);
   }
-  buf.set(payload, o);
+  buf.set(p.payload, o);
   return buf;
 }
 
@@ -73,11 +59,14 @@ function topicLength(topic: string): number {
   return n;
 }
 
-function remainingLength(qos: QoS, payload: Uint8Array, id: number | undefined, version: ProtocolVersion, topicBytes: number, propertyBytes: number): number {
+function remainingLength(p: PublishPacket, version: ProtocolVersion, topicBytes: number, propertyBytes: number): number {
+  const qos = p.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw malformed(`PUBLISH QoS ${String(qos)} is not 0, 1 or 2`);
+  const payload = p.payload;
   if (!(payload instanceof Uint8Array)) throw malformed('PUBLISH payload is not a Buffer');
   let size = 2 + topicBytes + payload.length;
   if (qos !== 0) {
+    const id = p.packetId;
     // A QoS 1 or 2 PUBLISH has a non-zero Packet Identifier [MQTT-2.3.1-1] (v3.1.1).
     if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) {
       throw malformed(`PUBLISH QoS ${qos} needs a Packet Identifier from 1 to 65535, not ${String(id)}`);
