@@ -334,9 +334,11 @@ let scrambleReads = process.env.MIDGE_SCRAMBLE_LENT_READS === '1';
 /** The byte a scrambled read is overwritten with. */
 export const SCRAMBLED = 0xa5;
 
-/** Turns the check above on or off in this process (for its own test). */
-export function scrambleLentReads(on: boolean): void {
+/** Turns the check above on or off in this process (for its own test); returns what it was. */
+export function scrambleLentReads(on: boolean): boolean {
+  const was = scrambleReads;
   scrambleReads = on;
+  return was;
 }
 
 function onRead(this: TcpHandle): undefined {

@@ -174,6 +174,7 @@ describe('TCP handle reads (shared read buffer)', { skip: !tcpHandleSupport() },
     const server = await listenTcp(fakeBroker as unknown as Broker, { port: 0, host: '127.0.0.1' });
     const socket = netConnect({ port: (server.address() as { port: number }).port, host: '127.0.0.1' });
     const kept: Buffer[] = [];
+    const before = scrambleLentReads(true);
     try {
       await until(() => conns.length === 1, 5000, 'the connection');
       conns[0].on('data', (chunk, lentLength) => void kept.push(chunk.subarray(0, lentLength)));
@@ -187,7 +188,7 @@ describe('TCP handle reads (shared read buffer)', { skip: !tcpHandleSupport() },
         else assert.equal(view.toString(), 'lent bytes'.slice(0, view.length));
       }
     } finally {
-      scrambleLentReads(process.env.MIDGE_SCRAMBLE_LENT_READS === '1');
+      scrambleLentReads(before);
       socket.destroy();
       for (const c of conns) c.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
