@@ -11,6 +11,7 @@ import { MAX_PACKET_SIZE } from '../protocol/fixed-header.js';
 import { nowTick, ticksFor } from './deadlines.js';
 import type { AckPacket, ConnectPacket, Packet, ProtocolVersion, QoS } from '../protocol/packets.js';
 import { encodeAck } from '../protocol/encode/ack.js';
+import { allocatePacketBuffer } from '../protocol/packet-buffer.js';
 import type { AuthExchange } from '../auth/authenticator.js';
 import { ReasonCode } from '../protocol/reason-codes.js';
 import type { Broker } from './broker.js';
@@ -520,7 +521,7 @@ function feedHeldInput(client: Client): void {
 
 /** One buffer of a turn's packets, in order (Buffer.concat would want them in one array). */
 function joinPackets(first: Buffer, more: Buffer[], length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
+  const out = allocatePacketBuffer(length);
   out.set(first, 0);
   let offset = first.length;
   for (let i = 0; i < more.length; i++) {

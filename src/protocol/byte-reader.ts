@@ -5,6 +5,7 @@
 
 import { Buffer } from 'node:buffer';
 import { malformed, protocolError } from './errors.js';
+import { arrayBufferOf, view } from './buffer-view.js';
 import { decodeUtf8 } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -104,7 +105,7 @@ export class ByteReader {
     const stop = start + length;
     if (stop > this.end) throw tooShort();
     this.pos = stop;
-    return this.lent ? copyOut(this.buf, start, stop) : this.buf.subarray(start, stop);
+    return this.lent ? copyOut(this.buf, start, stop) : view(this.buf, start, stop);
   }
 
   /**
@@ -114,37 +115,25 @@ export class ByteReader {
   restView(): Buffer {
     const start = this.pos;
     this.pos = this.end;
-    return this.buf.subarray(start, this.end);
+    return view(this.buf, start, this.end);
   }
 
   /** Everything left in the packet, as a view of the input (a copy if the input is lent). */
   rest(): Buffer {
     const start = this.pos;
     this.pos = this.end;
-    return this.lent ? copyOut(this.buf, start, this.end) : this.buf.subarray(start, this.end);
+    return this.lent ? copyOut(this.buf, start, this.end) : view(this.buf, start, this.end);
   }
 }
-
-/**
- * The input copyOut last viewed, and its ArrayBuffer: reading `.buffer` is a call into V8's C++
- * runtime, and lent input is nearly always the transport's one read buffer. (A typed array's
- * ArrayBuffer never changes once read.)
- */
-let viewed: Buffer | undefined;
-let viewedArrayBuffer: ArrayBufferLike | undefined;
 
 /** buf[start, stop) in a Buffer of its own (small ones from Node's pool). */
 export function copyOut(buf: Buffer, start: number, stop: number): Buffer {
   const n = stop - start;
   const out = Buffer.allocUnsafe(n);
   if (n === 0) return out;
-  if (buf !== viewed) {
-    viewed = buf;
-    viewedArrayBuffer = buf.buffer;
-  }
   // A plain Uint8Array view is the cheapest source for set(): buf.subarray() would construct a
   // Buffer (a subclass, through V8's slower generic path) and Buffer.copy() adds argument checks.
-  out.set(new Uint8Array(viewedArrayBuffer!, buf.byteOffset + start, n));
+  out.set(new Uint8Array(arrayBufferOf(buf), buf.byteOffset + start, n));
   return out;
 }
 

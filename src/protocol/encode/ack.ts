@@ -7,6 +7,7 @@ import { malformed } from '../errors.js';
 import type { AckPacket, ProtocolVersion } from '../packets.js';
 import { propertiesSize, propertyBlockSize, writeProperties } from '../property-writer.js';
 import { ackCodes, isValidCode } from '../valid-reason-codes.js';
+import { allocatePacketBuffer } from '../packet-buffer.js';
 
 export function ackRemainingLength(p: AckPacket, version: ProtocolVersion): number {
   checkInteger(p.packetId, 1, 0xffff, 'Packet Identifier');
@@ -35,7 +36,7 @@ export function encodeAck(type: AckPacket['type'], packetId: number, reasonCode:
   checkInteger(packetId, 1, 0xffff, 'Packet Identifier');
   const withCode = version === 5 && reasonCode !== 0;
   if (withCode && !isValidCode(ackCodes(type), reasonCode)) throw malformed(`reason code ${reasonCode} is not defined for this acknowledgement`);
-  const buf = Buffer.allocUnsafe(withCode ? 5 : 4);
+  const buf = allocatePacketBuffer(withCode ? 5 : 4);
   // PUBREL carries the flags 0b0010, the others 0.
   buf[0] = (type << 4) | (type === 6 ? 0b0010 : 0);
   buf[1] = withCode ? 3 : 2;
