@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer';
 import { malformed, protocolError } from './errors.js';
 import { arrayBufferOf, view } from './buffer-view.js';
+import { allocateCopy } from './packet-buffer.js';
 import { decodeUtf8 } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -126,10 +127,10 @@ export class ByteReader {
   }
 }
 
-/** buf[start, stop) in a Buffer of its own (small ones from Node's pool). */
+/** buf[start, stop) in a Buffer of its own (small ones cut from a shared slab, packet-buffer.ts). */
 export function copyOut(buf: Buffer, start: number, stop: number): Buffer {
   const n = stop - start;
-  const out = Buffer.allocUnsafe(n);
+  const out = allocateCopy(n);
   if (n === 0) return out;
   // A plain Uint8Array view is the cheapest source for set(): buf.subarray() would construct a
   // Buffer (a subclass, through V8's slower generic path) and Buffer.copy() adds argument checks.

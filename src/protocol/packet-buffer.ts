@@ -36,6 +36,14 @@ class Slab {
 const small = new Slab(SMALL_SLAB_SIZE);
 const large = new Slab(SLAB_SIZE);
 
+/**
+ * A Buffer for bytes that may be kept long (a payload copied out of a read): under 4 KiB from
+ * the small slabs, which pin no more than Node's pool would; larger ones get memory of their own.
+ */
+export function allocateCopy(size: number): Buffer {
+  return BufferView !== undefined && size < SMALL_LIMIT ? small.cut(size, BufferView) : Buffer.allocUnsafe(size);
+}
+
 export function allocatePacketBuffer(size: number): Buffer {
   if (BufferView === undefined || size > SLAB_LIMIT) return Buffer.allocUnsafe(size);
   return size < SMALL_LIMIT ? small.cut(size, BufferView) : large.cut(size, BufferView);
