@@ -31,6 +31,17 @@ const SHAPES = ['qos0-1', 'qos0-5', 'qos0-20', 'qos1-1', 'qos1-5', 'qos1-20'];
 const PAIRS = 10;
 
 /**
+ * One run of a shape under valgrind's callgrind, its output in `file`. --predictable: V8 without
+ * helper threads and without timing-driven heuristics (heap growth, when to collect), whose
+ * choices would otherwise change the counts by a third.
+ */
+function callgrind(file, tool, build, shape, n, timeout, runArgs = []) {
+  const args = ['--tool=callgrind', ...tool, `--callgrind-out-file=${file}`, process.execPath, '--predictable', fileURLToPath(import.meta.url), '--run', build, shape, String(n), ...runArgs];
+  const out = spawnSync('valgrind', args, { encoding: 'utf8', timeout });
+  if (out.status !== 0) throw new Error(`callgrind of ${shape} on ${build} failed: ${out.error ?? out.stderr.slice(-2000)}`);
+}
+
+/**
  * Instructions per message under valgrind's callgrind, which counts instructions rather than
  * timing them: with V8's --predictable the same build gives the same count to within 0.1%
  * whatever else the machine is doing. Two runs of different lengths per build and shape; their
@@ -46,11 +57,7 @@ function countInstructions(builds, shapes) {
   const dir = mkdtempSync(join(tmpdir(), 'midge-callgrind-'));
   const total = (build, shape, n) => {
     const file = join(dir, 'callgrind.out');
-    // --predictable: V8 without helper threads and without timing-driven heuristics (heap
-    // growth, when to collect), whose choices would otherwise change the count by a third.
-    const args = ['--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--predictable', fileURLToPath(import.meta.url), '--run', build, shape, String(n)];
-    const out = spawnSync('valgrind', args, { encoding: 'utf8', timeout: 900_000 });
-    if (out.status !== 0) throw new Error(`callgrind of ${shape} on ${build} failed: ${out.error ?? out.stderr.slice(-2000)}`);
+    callgrind(file, [], build, shape, n, 900_000);
     const line = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
     if (line === null) throw new Error(`no instruction total in the callgrind output of ${shape} on ${build}`);
     return Number(line[1]);
@@ -90,9 +97,7 @@ function countColdLines(builds, shapes) {
   const dir = mkdtempSync(join(tmpdir(), 'midge-cachegrind-'));
   const misses = (build, shape, n) => {
     const file = join(dir, 'callgrind.out');
-    const args = ['--tool=callgrind', '--cache-sim=yes', ...CACHES, `--callgrind-out-file=${file}`, process.execPath, '--predictable', fileURLToPath(import.meta.url), '--run', build, shape, String(n), '--cold'];
-    const out = spawnSync('valgrind', args, { encoding: 'utf8', timeout: 1_800_000 });
-    if (out.status !== 0) throw new Error(`callgrind of ${shape} on ${build} failed: ${out.error ?? out.stderr.slice(-2000)}`);
+    callgrind(file, ['--cache-sim=yes', ...CACHES], build, shape, n, 1_800_000, ['--cold']);
     const annotated = spawnSync('callgrind_annotate', ['--show=D1mr,D1mw,DLmr,DLmw', '--threshold=100', '--auto=no', '--show-percs=no', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (annotated.status !== 0) throw new Error(`callgrind_annotate failed: ${annotated.stderr}`);
     // Four columns, in the order asked for; '.' is a count of 0.
