@@ -4,7 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../protocol/packets.js';
-import { encodePublish, withPacketId } from '../protocol/encoder.js';
+import { encodePublish, encodePublishFields, withPacketId } from '../protocol/encoder.js';
 import type { StoredMessage } from '../store/store.js';
 
 /** The QoS a message is delivered at: the lower of the published and the granted one. */
@@ -103,7 +103,9 @@ export class Message implements StoredMessage {
     if (cached !== undefined) return qos === 0 ? cached : withPacketId(cached, packetId, dup);
     // The first subscriber's own bytes become the template for the next ones (which only get
     // a copy with their packet id): one encoding, and no copy at all for a lone subscriber.
-    const bytes = encodePublish(this.packetFor(version, qos, retain, packetId || 1, dup, undefined), version);
+    // Only 5.0 carries properties, and a message with an expiry never comes here (encode()).
+    const properties = version === 5 ? this.properties : undefined;
+    const bytes = encodePublishFields(this.topic, this.payload, qos, retain, dup, qos === 0 ? undefined : packetId || 1, properties, version);
     if (wire === undefined) {
       this.wire = bytes;
       this.wireForm = index;

@@ -59,21 +59,31 @@ const MIN_PAGE = 64;
 const SCAN_PAGE = 1000;
 
 export class Session {
-  readonly clientId: string;
+  // Fields are laid out in the order they are declared (after broker, the constructor's): what
+  // routing a PUBLISH to this session reads and writes comes first, in one or two cache lines
+  // (bench/core-path.mjs --lines).
+  //
+  // Scratch space for routing one PUBLISH: merges overlapping subscriptions of this session
+  // into one delivery without allocating (see Broker.route).
+  matchStamp = 0;
+  matchQos: QoS = 0;
+  matchRetainAsPublished = false;
+  matchSubIds: number[] | undefined;
   client: Client | undefined;
-  /** Seconds the session outlives its connection; 0 = ends with it, 0xFFFFFFFF = never. */
-  expiryInterval: number;
-  protocolVersion: 3 | 4 | 5;
-  /** Shared empty collections until first written (see EmptyMap): most sessions never fill them. */
-  subscriptions: Map<string, StoredSubscription> = EMPTY_MAP;
-  /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
-  readonly inflight = new InflightTable<Delivery>();
   /**
    * Queued deliveries in memory, oldest first, and the count of those past the window that are
    * in the store only (session-queue.ts). A RetainedFeed entry stands for the retained messages
    * of a new subscription (retained-feed.ts).
    */
   readonly queue = new SessionQueue();
+  /** Outgoing QoS 1/2 messages sent and not yet acknowledged, by packet id, in send order. */
+  readonly inflight = new InflightTable<Delivery>();
+  readonly clientId: string;
+  /** Seconds the session outlives its connection; 0 = ends with it, 0xFFFFFFFF = never. */
+  expiryInterval: number;
+  protocolVersion: 3 | 4 | 5;
+  /** Shared empty collections until first written (see EmptyMap): most sessions never fill them. */
+  subscriptions: Map<string, StoredSubscription> = EMPTY_MAP;
   /** Deliveries through shared subscriptions were made or restored: handOnShared has something to look at. */
   private holdsShared = false;
   /** In-flight deliveries marked awaitingResend: they go out before anything queued. */
@@ -94,13 +104,6 @@ export class Session {
   /** Made on first use: a closure per session would cost every idle session ~300 bytes. */
   private releaseHeldCallback: (() => void) | undefined;
   private dropWarned = false;
-
-  // Scratch space for routing one PUBLISH: merges overlapping subscriptions of this session
-  // into one delivery without allocating (see Broker.route).
-  matchStamp = 0;
-  matchQos: QoS = 0;
-  matchRetainAsPublished = false;
-  matchSubIds: number[] | undefined;
 
   constructor(
     private readonly broker: Broker,

@@ -6,7 +6,7 @@ import { ackRemainingLength, writeAck } from './encode/ack.js';
 import { connackRemainingLength, writeConnack } from './encode/connack.js';
 import { connectRemainingLength, writeConnect } from './encode/connect.js';
 import { authRemainingLength, disconnectRemainingLength, writeReasonAndProperties } from './encode/disconnect-auth.js';
-import { encodePublish, publishRemainingLength, withPacketId } from './encode/publish.js';
+import { encodePublish, encodePublishFields, publishRemainingLength, withPacketId } from './encode/publish.js';
 import { subackRemainingLength, writeSuback } from './encode/suback.js';
 import { subscribeRemainingLength, writeSubscribe } from './encode/subscribe.js';
 import { unsubackRemainingLength, writeUnsuback } from './encode/unsuback.js';
@@ -15,7 +15,7 @@ import { malformed } from './errors.js';
 import type { Packet, ProtocolVersion } from './packets.js';
 import { PacketType } from './packets.js';
 
-export { encodePublish, withPacketId };
+export { encodePublish, encodePublishFields, withPacketId };
 
 /** Encodes any packet for protocol level `version`; throws MqttProtocolError if it cannot be. */
 export function encodePacket(packet: Packet, version: ProtocolVersion): Buffer {

@@ -4,7 +4,7 @@
 
 import { MqttProtocolError, malformed } from '../errors.js';
 import { MAX_REMAINING_LENGTH, variableByteIntegerSize } from '../fixed-header.js';
-import type { ProtocolVersion, PublishPacket } from '../packets.js';
+import type { Properties, ProtocolVersion, PublishPacket, QoS } from '../packets.js';
 import { PacketType } from '../packets.js';
 import { propertiesSize, writeProperties } from '../property-writer.js';
 import { allocatePacketBuffer } from '../packet-buffer.js';
@@ -14,21 +14,36 @@ import { utf8Length, writeUtf8 } from '../utf8.js';
 /** The Remaining Length of `p`; also checks everything encodePublish would refuse. */
 export function publishRemainingLength(p: PublishPacket, version: ProtocolVersion): number {
   const propertyBytes = version === 5 ? propertiesSize(p.properties, PacketType.PUBLISH) : 0;
-  return remainingLength(p, version, topicLength(p.topic), propertyBytes);
+  return remainingLength(p.qos, p.payload, p.packetId, version, topicLength(p.topic), propertyBytes);
 }
 
 export function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffer {
+  return encodePublishFields(p.topic, p.payload, p.qos, p.retain, p.dup, p.packetId, p.properties, version);
+}
+
+/**
+ * encodePublish from the packet's fields: the broker encodes a message it holds without first
+ * building a PublishPacket around it, an object per message for nothing. `properties` are
+ * written only for version 5; `packetId` only for QoS 1 and 2.
+ */
+export function encodePublishFields(
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  retain: boolean,
+  dup: boolean,
+  packetId: number | undefined,
+  properties: Properties | undefined,
+  version: ProtocolVersion,
+): Buffer {
   if (version !== 5 && version !== 4 && version !== 3) throw malformed(`protocol level ${String(version)} is not 3, 4 or 5`);
-  const topic = p.topic;
   const topicBytes = topicLength(topic);
-  const properties = p.properties;
   const propertyBytes = version === 5 && properties !== undefined ? propertiesSize(properties, PacketType.PUBLISH) : 0;
-  const remaining = remainingLength(p, version, topicBytes, propertyBytes);
-  const qos = p.qos;
+  const remaining = remainingLength(qos, payload, packetId, version, topicBytes, propertyBytes);
 
   const buf = allocatePacketBuffer(1 + variableByteIntegerSize(remaining) + remaining);
   // DUP is meaningless at QoS 0 and must be 0 there [MQTT-3.3.1-2], so it is never written.
-  buf[0] = 0x30 | (qos << 1) | (p.retain ? 1 : 0) | (p.dup && qos !== 0 ? 0x08 : 0);
+  buf[0] = 0x30 | (qos << 1) | (retain ? 1 : 0) | (dup && qos !== 0 ? 0x08 : 0);
   let o = 1;
   let rest = remaining;
   while (rest >= 0x80) {
@@ -40,7 +55,7 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffe
   buf[o++] = topicBytes & 0xff;
   o = writeUtf8(buf, o, topic, topicBytes);
   if (qos !== 0) {
-    const id = p.packetId!;
+    const id = packetId!;
     buf[o++] = id >>> 8;
     buf[o++] = id & 0xff;
   }
@@ -48,7 +63,7 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion): Buffe
     if (propertyBytes === 0) buf[o++] = 0;
     else o = writeProperties(buf, o, properties, propertyBytes);
   }
-  buf.set(p.payload, o);
+  buf.set(payload, o);
   return buf;
 }
 
@@ -59,14 +74,12 @@ function topicLength(topic: string): number {
   return n;
 }
 
-function remainingLength(p: PublishPacket, version: ProtocolVersion, topicBytes: number, propertyBytes: number): number {
-  const qos = p.qos;
+function remainingLength(qos: QoS, payload: Buffer, packetId: number | undefined, version: ProtocolVersion, topicBytes: number, propertyBytes: number): number {
   if (qos !== 0 && qos !== 1 && qos !== 2) throw malformed(`PUBLISH QoS ${String(qos)} is not 0, 1 or 2`);
-  const payload = p.payload;
   if (!(payload instanceof Uint8Array)) throw malformed('PUBLISH payload is not a Buffer');
   let size = 2 + topicBytes + payload.length;
   if (qos !== 0) {
-    const id = p.packetId;
+    const id = packetId;
     // A QoS 1 or 2 PUBLISH has a non-zero Packet Identifier [MQTT-2.3.1-1] (v3.1.1).
     if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) {
       throw malformed(`PUBLISH QoS ${qos} needs a Packet Identifier from 1 to 65535, not ${String(id)}`);
