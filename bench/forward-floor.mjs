@@ -10,12 +10,7 @@
 // in interleaved rounds, each server started fresh. Prints user and system CPU per message.
 // Run (after npm run build): node bench/forward-floor.mjs [--rounds 3] [--seconds 6] [--rate 5000] [--pairs 10] [--qos 0|1]
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cpuMs, freePort, lowRateLoad, option, waitForPort, withTimeout } from './loopback.mjs';
+import { cpuMs, eachLowRateRound, lowRateLoad, option } from './loopback.mjs';
 
 if (process.argv[2] === '--serve') serveFloor(Number(process.argv[3]));
 else await compare();
@@ -94,62 +89,27 @@ function serveFloor(port) {
 }
 
 async function compare() {
-  const here = fileURLToPath(new URL('..', import.meta.url));
   const rounds = Number(option('rounds', 3));
   const qos = Number(option('qos', 0));
   if (qos !== 0 && qos !== 1) throw new Error('--qos is 0 or 1');
   const load = { seconds: Number(option('seconds', 6)), rate: Number(option('rate', 5000)), pairs: Number(option('pairs', 10)), prefix: 'floor', qos };
-  const dir = mkdtempSync(join(tmpdir(), 'midge-floor-'));
-  let hasMosquitto = true;
-  try {
-    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
-  } catch (e) {
-    hasMosquitto = e.status === 3; // `mosquitto -h` prints its usage and exits 3
-  }
-  const servers = {
-    floor: (port) => [process.execPath, [fileURLToPath(import.meta.url), '--serve', String(port)]],
-    midge: (port) => [process.execPath, [join(here, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn']],
-  };
-  if (hasMosquitto) {
-    servers.mosquitto = (port) => {
-      const conf = join(dir, `mosquitto-${port}.conf`);
-      writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', ''].join('\n'));
-      return ['mosquitto', ['-c', conf]];
-    };
-  }
-  const results = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
+  const results = {};
   /** Every message's latency, all rounds together, by server. */
-  const pooled = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
-  try {
-    for (let round = 1; round <= rounds; round++) {
-      for (const [name, command] of Object.entries(servers)) {
-        const port = await freePort();
-        const [file, argv] = command(port);
-        const child = spawn(file, argv, { stdio: 'ignore' });
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        try {
-          await waitForPort(port);
-          const before = cpuMs(child.pid);
-          const { sent, arrivals } = await lowRateLoad(port, load);
-          const after = cpuMs(child.pid);
-          const latencies = arrivals.map(([, l]) => l).sort((a, b) => a - b);
-          const r = {
-            userUs: ((after.user - before.user) * 1000) / sent,
-            systemUs: ((after.system - before.system) * 1000) / sent,
-            p99: latencies[Math.floor(0.99 * (latencies.length - 1))],
-          };
-          results[name].push(r);
-          for (const l of latencies) pooled[name].push(l);
-          console.log(`round ${round} ${name.padEnd(9)} ${sent} msgs: CPU per message ${(r.userUs + r.systemUs).toFixed(1)} µs (user ${r.userUs.toFixed(1)}, system ${r.systemUs.toFixed(1)}); p99 ${r.p99.toFixed(2)} ms`);
-        } finally {
-          child.kill('SIGTERM');
-          await withTimeout(exited, 10_000, `${name} to stop`).catch(() => child.kill('SIGKILL'));
-        }
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const pooled = {};
+  await eachLowRateRound(rounds, async ({ round, name, pid, port }) => {
+    const before = cpuMs(pid);
+    const { sent, arrivals } = await lowRateLoad(port, load);
+    const after = cpuMs(pid);
+    const latencies = arrivals.map(([, l]) => l).sort((a, b) => a - b);
+    const r = {
+      userUs: ((after.user - before.user) * 1000) / sent,
+      systemUs: ((after.system - before.system) * 1000) / sent,
+      p99: latencies[Math.floor(0.99 * (latencies.length - 1))],
+    };
+    (results[name] ??= []).push(r);
+    for (const l of latencies) (pooled[name] ??= []).push(l);
+    console.log(`round ${round} ${name.padEnd(9)} ${sent} msgs: CPU per message ${(r.userUs + r.systemUs).toFixed(1)} µs (user ${r.userUs.toFixed(1)}, system ${r.systemUs.toFixed(1)}); p99 ${r.p99.toFixed(2)} ms`);
+  });
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [name, list] of Object.entries(results)) {
     const user = median(list.map((r) => r.userUs));

@@ -1,9 +1,14 @@
-// What the small bench scripts share (retained-window, latency-stalls, forward-floor, alloc-per-message): options,
-// a free loopback port, timeouts, waiting for a broker to listen, raw MQTT 3.1.1 connections with the
-// project's codec, a broker's CPU from /proc, and a low-rate QoS 0 or 1 load that times each message.
+// What the small bench scripts share (retained-window, latency-stalls, forward-floor, wake-trace,
+// alloc-per-message): options, a free loopback port, timeouts, waiting for a broker to listen, raw
+// MQTT 3.1.1 connections with the project's codec, a broker's CPU from /proc, a low-rate QoS 0 or
+// 1 load that times each message, and the servers the low-rate comparisons run it against.
 // Every wait is bounded; traffic goes to 127.0.0.1 only.
 
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { PacketDecoder } from '../dist/protocol/decoder.js';
@@ -79,8 +84,10 @@ export function cpuMs(pid) {
 /**
  * `pairs` publisher/subscriber pairs on topics `{prefix}/{i}`; RATE messages per second in all,
  * at `qos` 0 (default) or 1 (subscribers acknowledge each message), for `seconds`, paced by a
- * 1 ms timer. Each payload carries its send time. Returns the number sent and, per message
- * received, [send time in ms since the epoch, latency in ms].
+ * 1 ms timer. Each payload carries its send time. Returns the number sent; per message
+ * received, [send time in ms since the epoch, latency in ms, pair, send time by
+ * performance.now()]; and `monotonicMs`, what to add to a performance.now() time for the
+ * system's CLOCK_MONOTONIC in ms (the clock `perf record -k mono` stamps events with).
  */
 export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 }) {
   const arrivals = [];
@@ -93,7 +100,7 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
         if (p.type === 9) subacks++;
         if (p.type !== 3) continue;
         const sentAt = p.payload.readDoubleLE(0);
-        arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt]);
+        arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt, i, sentAt]);
         if (p.qos === 1) sub.send({ type: 4, packetId: p.packetId });
       }
     });
@@ -124,5 +131,66 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
   });
   await until(() => arrivals.length >= sent, 5000, 'the last messages');
   for (const c of clients) c.socket.destroy();
-  return { sent, arrivals };
+  // process.hrtime is CLOCK_MONOTONIC; read beside performance.now(), it gives the offset.
+  const monotonicMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  return { sent, arrivals, monotonicMs };
+}
+
+/**
+ * The servers of the low-rate comparisons (forward-floor.mjs, wake-trace.mjs), by name: for a
+ * port, the file and arguments to start one. The floor (forward-floor.mjs --serve: each PUBLISH's
+ * bytes passed on, nothing decoded), Midge (this build, --memory) and, when on PATH, Mosquitto,
+ * with TCP_NODELAY like the other two so each sends every message at once (its config in `dir`).
+ */
+function lowRateServers(dir) {
+  const here = fileURLToPath(new URL('..', import.meta.url));
+  const servers = {
+    floor: (port) => [process.execPath, [join(here, 'bench/forward-floor.mjs'), '--serve', String(port)]],
+    midge: (port) => [process.execPath, [join(here, 'bin/midge.js'), '--port', String(port), '--host', '127.0.0.1', '--memory', '--log-level', 'warn']],
+  };
+  let hasMosquitto = true;
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+  } catch (e) {
+    hasMosquitto = e.status === 3; // `mosquitto -h` prints its usage and exits 3
+  }
+  if (hasMosquitto) {
+    servers.mosquitto = (port) => {
+      const conf = join(dir, `mosquitto-${port}.conf`);
+      writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', ''].join('\n'));
+      return ['mosquitto', ['-c', conf]];
+    };
+  }
+  return servers;
+}
+
+/**
+ * Runs `rounds` interleaved rounds over the low-rate servers (lowRateServers), each started
+ * fresh on a free port and stopped by its PID afterwards; `each({ round, name, pid, port, dir })`
+ * does the round's work once the server listens (`dir`: a scratch directory for the whole run).
+ * Returns the names of the servers that ran, in their order.
+ */
+export async function eachLowRateRound(rounds, each) {
+  const dir = mkdtempSync(join(tmpdir(), 'midge-low-rate-'));
+  try {
+    const servers = lowRateServers(dir);
+    for (let round = 1; round <= rounds; round++) {
+      for (const [name, command] of Object.entries(servers)) {
+        const port = await freePort();
+        const [file, argv] = command(port);
+        const child = spawn(file, argv, { stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        try {
+          await waitForPort(port);
+          await each({ round, name, pid: child.pid, port, dir });
+        } finally {
+          child.kill('SIGTERM');
+          await withTimeout(exited, 10_000, `${name} to stop`).catch(() => child.kill('SIGKILL'));
+        }
+      }
+    }
+    return Object.keys(servers);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
