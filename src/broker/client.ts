@@ -369,7 +369,7 @@ export class Client {
     const broker = this.broker;
     broker.startOfInput();
     try {
-      const rest = this.decoder.decode(chunk, onClientPacket, this, lentLength);
+      const rest = this.decoder.decodeTo(chunk, this, lentLength);
       if (rest !== undefined && rest.length > 0 && this.pausedBy > 0 && !this.isClosed()) this.heldInput = rest;
     } catch (error) {
       if (error instanceof MqttProtocolError) {
@@ -497,10 +497,6 @@ export class Client {
 
 /** A connection with the client it belongs to (in its CONNECTION_OWNER slot), for the shared listeners below. */
 type OwnedConnection = Connection & { [CONNECTION_OWNER]: Client };
-
-function onClientPacket(this: Client, packet: Packet): boolean {
-  return this.handlePacket(packet);
-}
 
 function onConnectionData(this: OwnedConnection, chunk: Buffer, lentLength?: number): void {
   this[CONNECTION_OWNER].onData(chunk, lentLength);

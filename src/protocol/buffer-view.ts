@@ -18,24 +18,39 @@ export const BufferView: ViewConstructor | undefined = (() => {
 })();
 
 /**
- * The Buffer last asked about and its ArrayBuffer: reading `.buffer` is a call into C++, and the
- * input viewed is nearly always the transport's one read buffer. (A typed array's ArrayBuffer
- * never changes once read.)
+ * The Buffer last asked about, its ArrayBuffer and its offset in it: reading `.buffer` is a call
+ * into C++, and neither it nor `.byteOffset` is inlined by V8 where many kinds of Buffer pass
+ * (each read was a call to the generic property lookup, `perf record` of the live broker), while
+ * the input viewed is nearly always the transport's one read buffer. (A typed array's
+ * ArrayBuffer and offset never change once read.)
  */
 let viewed: Uint8Array | undefined;
 let viewedArrayBuffer: ArrayBufferLike | undefined;
+let viewedOffset = 0;
 
-/** buf.buffer, remembered for the last Buffer asked about. */
-export function arrayBufferOf(buf: Uint8Array): ArrayBufferLike {
+function remember(buf: Uint8Array): void {
   if (buf !== viewed) {
     viewed = buf;
     viewedArrayBuffer = buf.buffer;
+    viewedOffset = buf.byteOffset;
   }
+}
+
+/** buf.buffer, remembered for the last Buffer asked about. */
+export function arrayBufferOf(buf: Uint8Array): ArrayBufferLike {
+  remember(buf);
   return viewedArrayBuffer!;
+}
+
+/** buf.byteOffset, remembered with arrayBufferOf. */
+export function byteOffsetOf(buf: Uint8Array): number {
+  remember(buf);
+  return viewedOffset;
 }
 
 /** buf[start, stop) as a Buffer over the same memory. */
 export function view(buf: Buffer, start: number, stop: number): Buffer {
   if (BufferView === undefined) return buf.subarray(start, stop);
-  return new BufferView(arrayBufferOf(buf), buf.byteOffset + start, stop - start);
+  remember(buf);
+  return new BufferView(viewedArrayBuffer!, viewedOffset + start, stop - start);
 }

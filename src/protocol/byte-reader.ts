@@ -5,7 +5,7 @@
 
 import { Buffer } from 'node:buffer';
 import { malformed, protocolError } from './errors.js';
-import { arrayBufferOf, view } from './buffer-view.js';
+import { arrayBufferOf, byteOffsetOf, view } from './buffer-view.js';
 import { allocateCopy } from './packet-buffer.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -134,7 +134,7 @@ export function copyOut(buf: Buffer, start: number, stop: number): Buffer {
   if (n === 0) return out;
   // A plain Uint8Array view is the cheapest source for set(): buf.subarray() would construct a
   // Buffer (a subclass, through V8's slower generic path) and Buffer.copy() adds argument checks.
-  out.set(new Uint8Array(arrayBufferOf(buf), buf.byteOffset + start, n));
+  out.set(new Uint8Array(arrayBufferOf(buf), byteOffsetOf(buf) + start, n));
   return out;
 }
 

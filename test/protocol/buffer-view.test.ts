@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferView, arrayBufferOf, view } from '../../src/protocol/buffer-view.js';
+import { BufferView, arrayBufferOf, byteOffsetOf, view } from '../../src/protocol/buffer-view.js';
 import { allocatePacketBuffer } from '../../src/protocol/packet-buffer.js';
 
 test('this Node offers its Buffer class as the species, so views skip subarray()', () => {
@@ -25,6 +25,21 @@ test('view() is a Buffer over the same bytes, at the input offset, for whichever
   assert.equal(view(b, 4, 4).length, 0);
   assert.equal(arrayBufferOf(b), b.buffer);
   assert.equal(arrayBufferOf(a), a.buffer);
+});
+
+test('byteOffsetOf() is the offset of whichever input it is given, asked in turn', () => {
+  const memory = new ArrayBuffer(64);
+  const a = Buffer.from(memory, 8, 10);
+  const b = Buffer.from(memory, 40, 10);
+  const c = Buffer.from('plain');
+  for (let i = 0; i < 3; i++) {
+    assert.equal(byteOffsetOf(a), 8);
+    assert.equal(byteOffsetOf(b), 40);
+    assert.equal(byteOffsetOf(c), c.byteOffset);
+    // Remembered together: the ArrayBuffer and offset of one input, never a mix of two.
+    assert.equal(arrayBufferOf(a), memory);
+    assert.equal(byteOffsetOf(a), 8);
+  }
 });
 
 test('packet buffers are Buffers of the size asked for that never share a byte', () => {

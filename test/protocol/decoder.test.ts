@@ -156,6 +156,32 @@ describe('stopping and errors', () => {
     }), (e: unknown) => e === bug);
   });
 
+  test('decodeTo hands each packet to handlePacket, stops when it returns false, and returns what was left', () => {
+    const decoder = new PacketDecoder();
+    const seen: Packet[] = [];
+    const handler = {
+      handlePacket(p: Packet): boolean {
+        seen.push(p);
+        return seen.length < 2;
+      },
+    };
+    const rest = decoder.decodeTo(Buffer.concat([three, fromHex('30 05 00')]), handler);
+    assert.deepEqual(seen, [{ type: 12 }, { type: 12 }]);
+    // Not decoded: the PINGRESP and the start of a PUBLISH after the second packet.
+    assert.deepEqual(rest, Buffer.concat([fromHex('d0 00'), fromHex('30 05 00')]));
+    assert.deepEqual(collect(decoder, fromHex('d0 00')), [{ type: 13 }]);
+  });
+
+  test('decodeTo: an exception from handlePacket passes through unchanged', () => {
+    const bug = new TypeError('broker bug');
+    const handler = {
+      handlePacket(): void {
+        throw bug;
+      },
+    };
+    assert.throws(() => new PacketDecoder().decodeTo(three, handler), (e: unknown) => e === bug);
+  });
+
   test('an unexpected failure inside the decoder becomes a malformed-packet error', () => {
     // A Uint8Array is not a Buffer: decoding its string fails inside, with a TypeError.
     const notABuffer = new Uint8Array([0x30, 0x03, 0x00, 0x01, 0x61]) as Buffer;
