@@ -84,10 +84,12 @@ export function cpuMs(pid) {
 /**
  * `pairs` publisher/subscriber pairs on topics `{prefix}/{i}`; RATE messages per second in all,
  * at `qos` 0 (default) or 1 (subscribers acknowledge each message), for `seconds`, paced by a
- * 1 ms timer. Each payload carries its send time. Returns the number sent; per message
- * received, [send time in ms since the epoch, latency in ms, pair, send time by
- * performance.now()]; and `monotonicMs`, what to add to a performance.now() time for the
- * system's CLOCK_MONOTONIC in ms (the clock `perf record -k mono` stamps events with).
+ * 1 ms timer. Each payload carries its send time, the timer tick that sent it and its place among
+ * that tick's messages. Returns the number sent; per message received, [send time in ms since
+ * the epoch, latency in ms, pair, send time by performance.now(), tick, place in the tick];
+ * `tickSizes`, how many messages each tick sent; and `monotonicMs`, what to add to a
+ * performance.now() time for the system's CLOCK_MONOTONIC in ms (the clock `perf record -k mono`
+ * stamps events with).
  */
 export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 }) {
   const arrivals = [];
@@ -100,7 +102,7 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
         if (p.type === 9) subacks++;
         if (p.type !== 3) continue;
         const sentAt = p.payload.readDoubleLE(0);
-        arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt, i, sentAt]);
+        arrivals.push([performance.timeOrigin + sentAt, performance.now() - sentAt, i, sentAt, p.payload.readUInt32LE(8), p.payload.readUInt32LE(12)]);
         if (p.qos === 1) sub.send({ type: 4, packetId: p.packetId });
       }
     });
@@ -113,11 +115,15 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
   const payload = Buffer.alloc(64);
   const t0 = performance.now();
   let sent = 0;
+  const tickSizes = [];
   await new Promise((resolve) => {
     const tick = () => {
       const due = Math.floor(((performance.now() - t0) * rate) / 1000);
-      while (sent < due) {
+      const ticks = tickSizes.push(Math.max(0, due - sent));
+      for (let place = 0; sent < due; place++) {
         payload.writeDoubleLE(performance.now(), 0);
+        payload.writeUInt32LE(ticks - 1, 8);
+        payload.writeUInt32LE(place, 12);
         // Packet ids cycle far faster than 65,535 messages go unacknowledged at this rate.
         const packet = { type: 3, topic: `${prefix}/${sent % pairs}`, payload, qos, retain: false, dup: false };
         if (qos === 1) packet.packetId = (sent % 65535) + 1;
@@ -133,7 +139,7 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
   for (const c of clients) c.socket.destroy();
   // process.hrtime is CLOCK_MONOTONIC; read beside performance.now(), it gives the offset.
   const monotonicMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-  return { sent, arrivals, monotonicMs };
+  return { sent, arrivals, tickSizes, monotonicMs };
 }
 
 /**
