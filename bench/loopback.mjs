@@ -1,7 +1,8 @@
 // What the small bench scripts share (retained-window, latency-stalls, forward-floor, wake-trace,
-// alloc-per-message): options, a free loopback port, timeouts, waiting for a broker to listen, raw
-// MQTT 3.1.1 connections with the project's codec, a broker's CPU from /proc, a low-rate QoS 0 or
-// 1 load that times each message, and the servers the low-rate comparisons run it against.
+// burst-latency, alloc-per-message): options, a free loopback port, timeouts, waiting for a broker
+// to listen, raw MQTT 3.1.1 connections with the project's codec, a broker's CPU from /proc, a
+// low-rate QoS 0 or 1 load that times each message, and the servers the low-rate comparisons run
+// it against.
 // Every wait is bounded; traffic goes to 127.0.0.1 only.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -143,10 +144,11 @@ export async function lowRateLoad(port, { pairs, rate, seconds, prefix, qos = 0 
 }
 
 /**
- * The servers of the low-rate comparisons (forward-floor.mjs, wake-trace.mjs), by name: for a
- * port, the file and arguments to start one. The floor (forward-floor.mjs --serve: each PUBLISH's
- * bytes passed on, nothing decoded), Midge (this build, --memory) and, when on PATH, Mosquitto,
- * with TCP_NODELAY like the other two so each sends every message at once (its config in `dir`).
+ * The servers of the low-rate comparisons (forward-floor.mjs, wake-trace.mjs, burst-latency.mjs),
+ * by name: for a port, the file and arguments to start one. The floor (forward-floor.mjs --serve:
+ * each PUBLISH's bytes passed on, nothing decoded), Midge (this build, --memory) and, when on
+ * PATH, Mosquitto, with TCP_NODELAY like the other two so each sends every message at once (its
+ * config in `dir`).
  */
 function lowRateServers(dir) {
   const here = fileURLToPath(new URL('..', import.meta.url));
