@@ -5,7 +5,7 @@
 
 import { Buffer } from 'node:buffer';
 import { malformed, protocolError } from './errors.js';
-import { arrayBufferOf, byteOffsetOf, view } from './buffer-view.js';
+import { arrayBufferOf, byteOffsetOf, lentView, view } from './buffer-view.js';
 import { allocateCopy } from './packet-buffer.js';
 import { decodeUtf8 } from './utf8.js';
 
@@ -111,12 +111,13 @@ export class ByteReader {
 
   /**
    * Everything left in the packet, as a view of the input even if it is lent: for a caller that
-   * copies what it keeps (PacketDecoderOptions.lendPayloads).
+   * copies what it keeps (PacketDecoderOptions.lendPayloads). Of lent input, the view may be the
+   * one returned for the read before (lentView).
    */
   restView(): Buffer {
     const start = this.pos;
     this.pos = this.end;
-    return view(this.buf, start, this.end);
+    return this.lent ? lentView(this.buf, start, this.end) : view(this.buf, start, this.end);
   }
 
   /** Everything left in the packet, as a view of the input (a copy if the input is lent). */

@@ -30,8 +30,9 @@ export interface PacketDecoderOptions {
    * The payload of a QoS 0 PUBLISH without RETAIN decoded from lent input is a view of the lent
    * chunk, not a copy: valid only until the sink returns, so the sink copies what it keeps (the
    * broker: Message.own). Most such messages are only passed on, and the copy was a sixth of
-   * the heap allocated for each (bench/alloc-per-message.mjs: 551 B, then 458 B). Everything
-   * else from lent input is still copied.
+   * the heap allocated for each (bench/alloc-per-message.mjs: 551 B, then 458 B). The view may
+   * be the same object as the payload of the read before, now showing this read's bytes
+   * (buffer-view.ts, lentView). Everything else from lent input is still copied.
    */
   lendPayloads?: boolean;
 }
