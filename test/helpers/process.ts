@@ -1,7 +1,19 @@
 // Runs a third-party program (paho-mqtt scripts, mosquitto tools) and reads its output by line.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { withTimeout } from './wait.js';
+
+/**
+ * Every program started and not yet exited. A test that fails before it stops its own (a
+ * subscriber script loops for ever) must not leave it running: its pipes would keep the test
+ * file's process, and with it the whole suite, waiting until CI's time runs out. After the last
+ * test of each file that starts programs, whatever still runs is killed.
+ */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export class Program {
   readonly lines: string[] = [];
@@ -23,7 +35,9 @@ export class Program {
     });
     // 'close', not 'exit': at 'exit' the last output may still be unread in the pipe (a
     // mosquitto_sub -C 3 could look as if it had printed two lines).
+    running.add(child);
     this.exited = new Promise((resolve) => child.on('close', (code) => {
+      running.delete(child);
       if (this.buffer.length > 0) this.lines.push(this.buffer);
       this.buffer = '';
       this.closed = true;
