@@ -1,6 +1,6 @@
 // Why CPU saved per message at a low rate shows in the median but hardly in the p99: the same
 // low-rate load as forward-floor.mjs (bench/loopback.mjs lowRateLoad: a 1 ms timer, each tick
-// sending the messages due since the last, about five to seven at 5,000 msg/s) against the bare
+// sending the messages due since the last, about five to eight at 5,000 msg/s) against the bare
 // Node forwarder of forward-floor.mjs, Midge (this build, --memory) and Mosquitto (when on PATH),
 // in interleaved rounds, each server started fresh. Leaving out the first `--settle` seconds (the
 // JIT's warm-up), per server:
@@ -18,7 +18,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { eachLowRateRound, lowRateLoad, option } from './loopback.mjs';
+import { eachLowRateRound, lowRateLoad, median, option, quantile } from './loopback.mjs';
 
 const rounds = Number(option('rounds', 4));
 const seconds = Number(option('seconds', 6));
@@ -32,9 +32,8 @@ function threads(pid) {
   let others = 0;
   let preempted = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let run;
     try {
-      run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       if (tid === String(pid)) {
         main = run;
         preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))[1]);
@@ -45,9 +44,6 @@ function threads(pid) {
   }
   return { main, others, preempted };
 }
-
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const median = (xs) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /** Per server: each round's figures, every message's latency (µs), and latencies by tick size and place. */
 const results = new Map();

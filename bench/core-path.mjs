@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { option } from './loopback.mjs';
+import { median, option } from './loopback.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const SHAPES = ['qos0-1', 'qos0-5', 'qos0-20', 'qos1-1', 'qos1-5', 'qos1-20'];
@@ -171,7 +171,6 @@ function compare() {
       });
     }
   }
-  const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
   console.log(`CPU µs per message, median of ${rounds} (${messages} messages per run; each round's runs in brackets)`);
   for (const shape of shapes) {
     const per = results.get(shape);

@@ -10,7 +10,7 @@
 // in interleaved rounds, each server started fresh. Prints user and system CPU per message.
 // Run (after npm run build): node bench/forward-floor.mjs [--rounds 3] [--seconds 6] [--rate 5000] [--pairs 10] [--qos 0|1]
 
-import { cpuMs, eachLowRateRound, lowRateLoad, option } from './loopback.mjs';
+import { cpuMs, eachLowRateRound, lowRateLoad, median, option } from './loopback.mjs';
 
 if (process.argv[2] === '--serve') serveFloor(Number(process.argv[3]));
 else await compare();
@@ -110,7 +110,6 @@ async function compare() {
     for (const l of latencies) (pooled[name] ??= []).push(l);
     console.log(`round ${round} ${name.padEnd(9)} ${sent} msgs: CPU per message ${(r.userUs + r.systemUs).toFixed(1)} µs (user ${r.userUs.toFixed(1)}, system ${r.systemUs.toFixed(1)}); p99 ${r.p99.toFixed(2)} ms`);
   });
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [name, list] of Object.entries(results)) {
     const user = median(list.map((r) => r.userUs));
     const system = median(list.map((r) => r.systemUs));

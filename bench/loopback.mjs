@@ -1,8 +1,8 @@
 // What the small bench scripts share (retained-window, latency-stalls, forward-floor, wake-trace,
-// burst-latency, alloc-per-message): options, a free loopback port, timeouts, waiting for a broker
-// to listen, raw MQTT 3.1.1 connections with the project's codec, a broker's CPU from /proc, a
-// low-rate QoS 0 or 1 load that times each message, and the servers the low-rate comparisons run
-// it against.
+// burst-latency, alloc-per-message, core-path): options, medians and quantiles, a free loopback
+// port, timeouts, waiting for a broker to listen, raw MQTT 3.1.1 connections with the project's
+// codec, a broker's CPU from /proc, a low-rate QoS 0 or 1 load that times each message, and the
+// servers the low-rate comparisons run it against.
 // Every wait is bounded; traffic goes to 127.0.0.1 only.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,6 +21,12 @@ export function option(name, fallback) {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 }
+
+/** The middle value of `xs` (the upper one of the two middle values when there are evenly many). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The value at quantile `q` (0..1) of `sorted`, which is in ascending order. */
+export const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 export function freePort() {
   return new Promise((resolve, reject) => {

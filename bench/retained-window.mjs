@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { encodePacket } from '../dist/protocol/encoder.js';
-import { cpuMs, freePort, open, option, waitForPort, withTimeout } from './loopback.mjs';
+import { cpuMs, freePort, median, open, option, waitForPort, withTimeout } from './loopback.mjs';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(option('runs', '6'));
@@ -82,7 +82,6 @@ for (let r = 0; r < runs; r++) {
     console.log(`${name.padEnd(8)} run ${r + 1}: ${retained} in ${res.ms.toFixed(0)} ms, broker CPU ${res.cpu} ms, ${res.reads} reads (largest ${res.largest} PUBLISH)`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [name, list] of results) {
   console.log(`${name.padEnd(8)} median: ${median(list.map((x) => x.ms)).toFixed(0)} ms, broker CPU ${median(list.map((x) => x.cpu))} ms, ${median(list.map((x) => x.reads))} reads`);
 }
