@@ -14,6 +14,7 @@ import { WorkerPool } from './harness/pool.js';
 import { columns, markdownTable, rows, summarize, svgChart, textTable } from './harness/report.js';
 import { runOne, type RunResult } from './harness/runner.js';
 import { scenarioByName, SCENARIO_NAMES, SCENARIOS } from './harness/scenarios.js';
+import { rotate } from './harness/stats.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -248,8 +249,12 @@ async function main(): Promise<number> {
     const total = options.rounds * options.scenarios.length * options.brokers.length;
     let i = 0;
     for (let round = 1; round <= options.rounds; round++) {
+      // Each round starts one broker further on (A B C, B C A, C A B, ...): a broker that always
+      // ran first, or always right after the same other one, would carry whatever that place
+      // costs or saves into every one of its rounds.
+      const order = rotate(options.brokers, round - 1);
       for (const name of options.scenarios) {
-        for (const broker of options.brokers) {
+        for (const broker of order) {
           const t0 = Date.now();
           const result = await runOne({ options, pool, clock, brokerOptions }, scenarioByName(name), broker as BrokerName, round);
           result.extra.runS = (Date.now() - t0) / 1000;

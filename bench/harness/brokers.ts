@@ -9,9 +9,18 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.js';
 
-export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'midge-base' | 'aedes' | 'mosquitto';
+export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'midge-base' | 'aedes' | 'mosquitto' | 'floor';
 /** Every broker `--brokers` accepts. */
-export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto'];
+export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto', 'floor'];
+
+/**
+ * Not a broker: the least a Node server can do for the load (bench/forward-floor.mjs), on the bare
+ * TCP handles Midge uses, passing each PUBLISH on by its exact topic with no decoding, routing or
+ * encoding. It serves only scenarios whose subscribers take exact topics and whose subscribers
+ * need nothing back, at a fixed rate (latency-qos0/1): the latency no Node broker can go below.
+ * (At a maximum rate it is no floor: it writes each packet on its own, where Midge gathers them.)
+ */
+export const FLOOR_SCENARIOS = ['latency-qos0', 'latency-qos1'];
 /**
  * What runs without `--brokers`. The variants of Midge are left out: they would add runs to
  * every scenario, and each is about a few scenarios (durable-*, connections).
@@ -32,6 +41,7 @@ export const BROKER_STORES: Record<BrokerName, string> = {
   'midge-base': 'memory (--memory); the build in the --baseline directory',
   aedes: 'memory (aedes-persistence default)',
   mosquitto: 'memory (persistence false)',
+  floor: 'none: PUBLISH bytes passed on unparsed (bench/forward-floor.mjs --serve)',
 };
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -212,6 +222,8 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
     }
     case 'aedes':
       return { file: process.execPath, args: [join(repoRoot, 'bench/aedes-server.mjs'), String(port)] };
+    case 'floor':
+      return { file: process.execPath, args: [join(repoRoot, 'bench/forward-floor.mjs'), '--serve', String(port)] };
     case 'mosquitto': {
       const file = findExecutable('mosquitto');
       if (file === undefined) throw new Error('mosquitto is not installed');

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROKER_NAMES, DEFAULT_BROKERS, type BrokerName } from './brokers.js';
+import { BROKER_NAMES, DEFAULT_BROKERS, FLOOR_SCENARIOS, type BrokerName } from './brokers.js';
 import { SCENARIO_NAMES } from './scenarios.js';
 
 export interface Sizes {
@@ -64,9 +64,12 @@ export const USAGE = `Usage: npm run bench -- [options]
                        midge-sqlite: Midge with --data-dir (SQLite, --durability os) instead of
                        --memory; midge-fsync: the same with --durability fsync;
                        midge-net: --memory with --net-sockets (TCP through net.Socket);
-                       midge-base: --memory, the build of --baseline DIR
+                       midge-base: --memory, the build of --baseline DIR;
+                       floor: not a broker but the least a Node server can do (PUBLISH bytes
+                       passed on unparsed, bench/forward-floor.mjs): latency-qos0/1 only
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
-  --rounds N           interleaved repetitions: A B C A B C ... (default 1)
+  --rounds N           interleaved repetitions, each round one broker further on:
+                       A B C, B C A, C A B, ... (default 1)
   --duration S         measured seconds of each max-rate/latency run (default 5; quick 1)
   --warmup S           seconds sent before measuring (default 1; quick 0.3)
   --workers N          load-generator worker threads (default: CPUs - 1, at least 2, at most 4)
@@ -219,9 +222,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (baselineDir !== undefined && !existsSync(join(baselineDir, 'dist/cli.js'))) {
     throw new UsageError(`--baseline ${baselineDir}: no dist/cli.js there (run npm run build in it)`);
   }
+  const scenarios = raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES];
+  const beyondFloor = scenarios.filter((s) => !FLOOR_SCENARIOS.includes(s));
+  if (brokers.includes('floor') && beyondFloor.length > 0) {
+    throw new UsageError(`the floor serves only ${FLOOR_SCENARIOS.join(', ')}; not ${beyondFloor.join(', ')}`);
+  }
   return {
     brokers,
-    scenarios: raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES],
+    scenarios,
     rounds: raw('rounds') !== undefined ? positive('rounds', raw('rounds')!, true) : 1,
     durationS: raw('duration') !== undefined ? positive('duration', raw('duration')!, false) : quick ? 1 : 5,
     warmupS: raw('warmup') !== undefined ? positive('warmup', raw('warmup')!, false) : quick ? 0.3 : 1,

@@ -4,7 +4,7 @@
 import { isMidge, type BrokerName } from './brokers.js';
 import { Histogram } from './histogram.js';
 import type { RunResult } from './runner.js';
-import { signTestP } from './stats.js';
+import { bootstrapRatio, signTestP, type RatioInterval } from './stats.js';
 
 /** The median of each numeric field over the rounds of one scenario and broker. */
 export interface Summary {
@@ -20,6 +20,8 @@ export interface Summary {
   p99Ms: number;
   /** Each round's p99 by round number: one round's tail is mostly chance on a shared VM, so the spread and a round-by-round comparison say more than the median alone. */
   p99ByRound: Map<number, number>;
+  /** Each round's latency histogram (Histogram.toSparse) by round number, where the run kept one. */
+  histogramByRound: Map<number, number[]>;
   /**
    * Latency scenarios: p99 over the messages of every round together (NaN when a round has no
    * histogram, as in results written before it was kept). Steadier than the median of the
@@ -83,6 +85,7 @@ export function summarize(results: RunResult[]): Summary[] {
       p50Ms: med((r) => r.p50Ms),
       p99Ms: med((r) => r.p99Ms),
       p99ByRound: new Map(ok.map((r) => [r.round, r.p99Ms])),
+      histogramByRound: new Map(ok.flatMap((r): [number, number[]][] => (r.latencyHistogram === undefined ? [] : [[r.round, r.latencyHistogram]]))),
       p99PooledMs: pooledP99(ok),
       maxMs: med((r) => r.maxMs),
       cpuPerMillion: med((r) => r.cpuPerMillion),
@@ -110,6 +113,20 @@ function pooledP99(rounds: RunResult[]): number {
   const pairs = rounds.flatMap((r) => r.latencyHistogram!);
   const h = Histogram.fromSparse(pairs, Math.max(...rounds.map((r) => r.maxMs * 1000)));
   return h.quantile(0.99) / 1000;
+}
+
+/**
+ * This broker's p99 over all messages against Mosquitto's, over the rounds both ran (each
+ * with its histogram), with a bootstrap interval over those rounds (stats.ts bootstrapRatio).
+ */
+function pooledP99Ratio(s: Summary, mosq: Summary): RatioInterval | undefined {
+  const pairs: [number[], number[]][] = [];
+  for (const [round, mine] of s.histogramByRound) {
+    const theirs = mosq.histogramByRound.get(round);
+    if (theirs !== undefined) pairs.push([mine, theirs]);
+  }
+  if (pairs.length < 2) return undefined;
+  return bootstrapRatio(pairs, (rounds) => Histogram.fromSparse(rounds.flat()).quantile(0.99));
 }
 
 function fmt(n: number, digits = 0): string {
@@ -150,6 +167,10 @@ function p99Rounds(s: Summary, mosq: Summary | undefined): string | undefined {
     if (paired > 0) text += `, at most Mosquitto's in ${atMost}/${paired} rounds (sign test p ${signTestP(atMost, paired).toFixed(2)})`;
   }
   if (Number.isFinite(s.p99PooledMs)) text += `; all rounds' messages together p99 ${ms(s.p99PooledMs)} ms`;
+  const interval = mosq !== undefined && mosq !== s ? pooledP99Ratio(s, mosq) : undefined;
+  if (interval !== undefined) {
+    text += `, ${interval.ratio.toFixed(3)}x Mosquitto's (95% bootstrap interval over rounds ${interval.low.toFixed(3)}-${interval.high.toFixed(3)}; at most Mosquitto's in ${(interval.atMostOne * 100).toFixed(0)}% of resamples)`;
+  }
   return text;
 }
 
@@ -245,7 +266,7 @@ export function markdownTable(header: string[], body: string[][]): string {
   return [header, align, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
 
-const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', 'midge-net': '#8ab17d', 'midge-base': '#9d8189', aedes: '#e9c46a', mosquitto: '#6c757d' };
+const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', 'midge-net': '#8ab17d', 'midge-base': '#9d8189', aedes: '#e9c46a', mosquitto: '#6c757d', floor: '#b0b0b0' };
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
