@@ -2,23 +2,26 @@
 // 127.0.0.1. Every process started here is remembered by PID and killed on the way out, even
 // when the benchmark fails or is interrupted.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './clock.js';
 
-export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'midge-base' | 'aedes' | 'mosquitto' | 'floor';
+export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' | 'midge-base' | 'aedes' | 'mosquitto' | 'floor' | 'floor-c';
 /** Every broker `--brokers` accepts. */
-export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto', 'floor'];
+export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto', 'floor', 'floor-c'];
 
 /**
  * Not a broker: the least a Node server can do for the load (bench/forward-floor.mjs), on the bare
  * TCP handles Midge uses, passing each PUBLISH on by its exact topic with no decoding, routing or
  * encoding. It serves only scenarios whose subscribers take exact topics and whose subscribers
- * need nothing back, at a fixed rate (latency-qos0/1): the latency no Node broker can go below.
+ * need nothing back, at a fixed rate (latency-qos0/1): what a Node server on Node's TCP path
+ * costs before any MQTT work (not a hard bound: it copies each packet into Buffers of its own).
  * (At a maximum rate it is no floor: it writes each packet on its own, where Midge gathers them.)
+ * floor-c is the same in C (bench/floor.c, built with the system's `cc`): the floor without a
+ * runtime, to tell what Node's own path costs from what the machine does.
  */
 export const FLOOR_SCENARIOS = ['latency-qos0', 'latency-qos1'];
 /**
@@ -42,6 +45,7 @@ export const BROKER_STORES: Record<BrokerName, string> = {
   aedes: 'memory (aedes-persistence default)',
   mosquitto: 'memory (persistence false)',
   floor: 'none: PUBLISH bytes passed on unparsed (bench/forward-floor.mjs --serve)',
+  'floor-c': 'none: the floor in C (bench/floor.c, cc -O2)',
 };
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -224,6 +228,8 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
       return { file: process.execPath, args: [join(repoRoot, 'bench/aedes-server.mjs'), String(port)] };
     case 'floor':
       return { file: process.execPath, args: [join(repoRoot, 'bench/forward-floor.mjs'), '--serve', String(port)] };
+    case 'floor-c':
+      return { file: buildCFloor(options.tmpDir), args: [String(port)] };
     case 'mosquitto': {
       const file = findExecutable('mosquitto');
       if (file === undefined) throw new Error('mosquitto is not installed');
@@ -233,6 +239,17 @@ function command(name: BrokerName, port: number, options: BrokerOptions, dataDir
       return { file, args: ['-c', conf] };
     }
   }
+}
+
+/** bench/floor.c built into `dir` (once per run of the bench) with the system's C compiler. */
+function buildCFloor(dir: string): string {
+  const out = join(dir, 'floor-c');
+  if (existsSync(out)) return out;
+  const cc = findExecutable('cc');
+  if (cc === undefined) throw new Error('floor-c needs a C compiler (cc) on PATH');
+  mkdirSync(dir, { recursive: true });
+  execFileSync(cc, ['-O2', '-o', out, join(repoRoot, 'bench/floor.c')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  return out;
 }
 
 /** Starts a fresh broker and resolves once it accepts TCP connections (within 20 s). */

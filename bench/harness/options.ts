@@ -66,7 +66,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                        midge-net: --memory with --net-sockets (TCP through net.Socket);
                        midge-base: --memory, the build of --baseline DIR;
                        floor: not a broker but the least a Node server can do (PUBLISH bytes
-                       passed on unparsed, bench/forward-floor.mjs): latency-qos0/1 only
+                       passed on unparsed, bench/forward-floor.mjs): latency-qos0/1 only;
+                       floor-c: the same in C (bench/floor.c, built with cc)
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
   --rounds N           interleaved repetitions, each round one broker further on:
                        A B C, B C A, C A B, ... (default 1)
@@ -224,7 +225,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const scenarios = raw('scenarios') !== undefined ? list('scenarios', raw('scenarios')!, SCENARIO_NAMES) : [...SCENARIO_NAMES];
   const beyondFloor = scenarios.filter((s) => !FLOOR_SCENARIOS.includes(s));
-  if (brokers.includes('floor') && beyondFloor.length > 0) {
+  if ((brokers.includes('floor') || brokers.includes('floor-c')) && beyondFloor.length > 0) {
     throw new UsageError(`the floor serves only ${FLOOR_SCENARIOS.join(', ')}; not ${beyondFloor.join(', ')}`);
   }
   return {

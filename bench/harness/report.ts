@@ -266,7 +266,7 @@ export function markdownTable(header: string[], body: string[][]): string {
   return [header, align, ...body].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
 
-const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', 'midge-net': '#8ab17d', 'midge-base': '#9d8189', aedes: '#e9c46a', mosquitto: '#6c757d', floor: '#b0b0b0' };
+const COLORS: Record<BrokerName, string> = { midge: '#2a9d8f', 'midge-sqlite': '#264653', 'midge-fsync': '#e76f51', 'midge-net': '#8ab17d', 'midge-base': '#9d8189', aedes: '#e9c46a', mosquitto: '#6c757d', floor: '#b0b0b0', 'floor-c': '#d0d0d0' };
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
