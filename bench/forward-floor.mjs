@@ -1,6 +1,6 @@
 // How much of a broker's CPU at a low rate is its own work, and how much the cost of being woken
 // for each message: the same low-rate load (bench/loopback.mjs lowRateLoad), QoS 0 or 1, against
-//   - floor: the least a Node server can do for it, on the bare TCP handles Midge uses
+//   - floor: about the least a Node server can do for it, on the bare TCP handles Midge uses
 //     (src/transport/tcp-handle.ts): CONNACK, SUBACK, and each PUBLISH's bytes passed on as
 //     they came to the subscriber of its topic; no decoding, routing or encoding. At QoS 1 it
 //     also answers each PUBLISH with a PUBACK and reads (and ignores) the subscribers' PUBACKs;

@@ -14,7 +14,7 @@ export type BrokerName = 'midge' | 'midge-sqlite' | 'midge-fsync' | 'midge-net' 
 export const BROKER_NAMES: BrokerName[] = ['midge', 'midge-sqlite', 'midge-fsync', 'midge-net', 'midge-base', 'aedes', 'mosquitto', 'floor', 'floor-c'];
 
 /**
- * Not a broker: the least a Node server can do for the load (bench/forward-floor.mjs), on the bare
+ * Not a broker: about the least a Node server can do for the load (bench/forward-floor.mjs), on the bare
  * TCP handles Midge uses, passing each PUBLISH on by its exact topic with no decoding, routing or
  * encoding. It serves only scenarios whose subscribers take exact topics and whose subscribers
  * need nothing back, at a fixed rate (latency-qos0/1): what a Node server on Node's TCP path

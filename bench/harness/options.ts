@@ -65,7 +65,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                        --memory; midge-fsync: the same with --durability fsync;
                        midge-net: --memory with --net-sockets (TCP through net.Socket);
                        midge-base: --memory, the build of --baseline DIR;
-                       floor: not a broker but the least a Node server can do (PUBLISH bytes
+                       floor: not a broker but about the least a Node server can do (PUBLISH bytes
                        passed on unparsed, bench/forward-floor.mjs): latency-qos0/1 only;
                        floor-c: the same in C (bench/floor.c, built with cc)
   --scenarios LIST     comma-separated: ${SCENARIO_NAMES.join(',')} (default: all)
