@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { startBrokerWithTransports, type TransportsBroker } from '../helpers/transports-broker.js';
 import { connect, end, publish } from '../helpers/mqttjs.js';
 import { Program } from '../helpers/process.js';
 import { until } from '../helpers/wait.js';
@@ -40,23 +40,15 @@ function received(p: Program): Received[] {
 }
 
 describe('Paho C (MQTT 3.1, 3.1.1 and 5.0) against Midge', () => {
-  let b: TestBroker;
+  let b: TransportsBroker;
   let dir: string;
   let client: string;
-  let cert: string;
-  let tlsPort: number;
-  let wsPort: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'midge-paho-c-'));
     client = join(dir, 'script-client');
     execFileSync('cc', ['-O1', '-Wall', '-o', client, 'test/interop/paho-c/script-client.c', '-lpaho-mqtt3cs']);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    cert = join(dir, 'cert.pem');
-    b = await startBroker();
-    tlsPort = (await b.broker.listenTls({ port: 0, host: '127.0.0.1', certFile: cert, keyFile: join(dir, 'key.pem') })).port;
-    wsPort = (await b.broker.listenWebSocket({ port: 0, host: '127.0.0.1' })).port;
+    b = await startBrokerWithTransports();
   });
   after(async () => {
     await b.close();
@@ -187,8 +179,8 @@ describe('Paho C (MQTT 3.1, 3.1.1 and 5.0) against Midge', () => {
   });
 
   test('Paho C over TLS (ssl://, server certificate checked) and WebSocket (ws://), 3.1.1 and 5.0, on the same topic as TCP', async () => {
-    const overTls = paho(`connect uri=ssl://127.0.0.1:${tlsPort} v=311 id=pc-tls ca=${cert}`, 'sub filter=pc/transport qos=1', 'recv n=1 ms=5000', 'disconnect');
-    const overWs = paho(`connect uri=ws://127.0.0.1:${wsPort}/mqtt v=5 id=pc-ws`, 'sub filter=pc/transport qos=1', 'recv n=1 ms=5000', 'disconnect');
+    const overTls = paho(`connect uri=ssl://127.0.0.1:${b.tlsPort} v=311 id=pc-tls ca=${b.certFile}`, 'sub filter=pc/transport qos=1', 'recv n=1 ms=5000', 'disconnect');
+    const overWs = paho(`connect uri=ws://127.0.0.1:${b.wsPort}/mqtt v=5 id=pc-ws`, 'sub filter=pc/transport qos=1', 'recv n=1 ms=5000', 'disconnect');
     await until(() => hasSubscription('pc-tls', 'pc/transport') && hasSubscription('pc-ws', 'pc/transport'), 5000, 'TLS and WebSocket subscribers');
     await finished(paho('connect uri={uri} v=31 id=pc-transport-pub', 'pub topic=pc/transport qos=1 payload=across', 'disconnect'));
     for (const p of [overTls, overWs]) {
@@ -196,7 +188,7 @@ describe('Paho C (MQTT 3.1, 3.1.1 and 5.0) against Midge', () => {
       assert.deepEqual(received(p).map((m) => m.payload), ['across']);
     }
     // A certificate the client does not trust fails the handshake.
-    const untrusted = paho(`connect uri=ssl://127.0.0.1:${tlsPort} v=311 id=pc-untrusted ca=/etc/ssl/certs/ca-certificates.crt`);
+    const untrusted = paho(`connect uri=ssl://127.0.0.1:${b.tlsPort} v=311 id=pc-untrusted ca=/etc/ssl/certs/ca-certificates.crt`);
     assert.notEqual(await untrusted.waitExit(), 0);
     assert.match(untrusted.lines.join('\n'), /^error connect rc=/m);
   });

@@ -2,12 +2,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { startBrokerWithTransports, type TransportsBroker } from '../helpers/transports-broker.js';
 import { connect, end, Inbox, publish, subscribe } from '../helpers/mqttjs.js';
 import { encodePacket } from '../../src/protocol/encoder.js';
 import { PacketDecoder } from '../../src/protocol/decoder.js';
@@ -15,25 +12,18 @@ import type { Packet } from '../../src/protocol/packets.js';
 import { withTimeout } from '../helpers/wait.js';
 
 describe('MQTT 3.1.1 over TLS and WebSocket', () => {
-  let b: TestBroker;
-  let dir: string;
+  let b: TransportsBroker;
   let tlsPort: number;
   let wsPort: number;
   let cert: Buffer;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'midge-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    cert = readFileSync(join(dir, 'cert.pem'));
-    b = await startBroker();
-    tlsPort = (await b.broker.listenTls({ port: 0, host: '127.0.0.1', certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') })).port;
-    wsPort = (await b.broker.listenWebSocket({ port: 0, host: '127.0.0.1' })).port;
+    b = await startBrokerWithTransports();
+    ({ tlsPort, wsPort } = b);
+    cert = readFileSync(b.certFile);
   });
   after(async () => {
     await b.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('TLS, WebSocket and TCP clients share topics', async () => {
