@@ -95,6 +95,11 @@ function noDelay(client: MqttClient): void {
   (client.stream as Partial<Socket>).setNoDelay?.(true);
 }
 
+/** MQTT.js's options for a protocol level: 3.1 goes by its own protocol name, MQIsdp. */
+function protocol(version: 3 | 4 | 5): { protocolVersion: 3 | 4 | 5; protocolId: 'MQIsdp' | 'MQTT' } {
+  return { protocolVersion: version, protocolId: version === 3 ? 'MQIsdp' : 'MQTT' };
+}
+
 /** Resolves when `client` receives `payload` on `topic` (listening from now on). */
 function arrives(client: MqttClient, topic: string, payload: string, what: string): Promise<void> {
   return withTimeout(new Promise<void>((resolve) => {
@@ -108,10 +113,11 @@ function arrives(client: MqttClient, topic: string, payload: string, what: strin
 }
 
 /** Runs `ops` against the broker at `url`; returns each client's deliveries, sync messages left out. */
-async function run(url: string, ops: Op[], version: 4 | 5, tag: string): Promise<Delivery[][]> {
+async function run(url: string, ops: Op[], version: 3 | 4 | 5, tag: string): Promise<Delivery[][]> {
   const clients: (MqttClient | undefined)[] = [];
   const inboxes: Inbox[][] = Array.from({ length: CLIENTS }, () => []);
-  const id = (i: number): string => `diff-${tag}-${i}`;
+  // Short: an MQTT 3.1 client id has at most 23 characters.
+  const id = (i: number): string => `d${tag}-${i}`;
   const connections = Array.from({ length: CLIENTS }, () => -1);
   const open = async (i: number, first: boolean): Promise<void> => {
     const persistent = PERSISTENT(i);
@@ -120,7 +126,7 @@ async function run(url: string, ops: Op[], version: 4 | 5, tag: string): Promise
     // CleanSession 1 session would end with its first connection.
     const { client, inbox } = await connectWithInbox(url, {
       clientId: id(i),
-      protocolVersion: version,
+      ...protocol(version),
       clean: !persistent,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain },
       ...(version === 5 && persistent ? { properties: { sessionExpiryInterval: 300 } } : {}),
@@ -131,7 +137,7 @@ async function run(url: string, ops: Op[], version: 4 | 5, tag: string): Promise
     // Each connection's own sync topic; a persistent session keeps it, a clean one asks again.
     if (first || !persistent) await subscribe(client, `sync/${id(i)}`, { qos: 2 });
   };
-  const control = (await connectWithInbox(url, { clientId: `diff-${tag}-control`, protocolVersion: version })).client;
+  const control = (await connectWithInbox(url, { clientId: `d${tag}-c`, ...protocol(version) })).client;
   noDelay(control);
   // The control client sees every message, wills included: a dropped connection's will is
   // awaited before the script goes on, as the broker publishes it when it notices the loss.
@@ -324,18 +330,19 @@ describe('Midge and Mosquitto give every client the same deliveries for the same
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const version of [4, 5] as const) {
+  // Retained messages to a new subscription, RETAIN 0 on established ones, the lower QoS, and
+  // messages kept for a persistent session while it is away. MQTT 3.1 has no statement ids.
+  const versions = [
+    { version: 3, name: '3.1', ids: '' },
+    { version: 4, name: '3.1.1', ids: ' [MQTT-3.3.1-6][MQTT-3.3.1-9][MQTT-3.8.4-6][MQTT-3.1.2-5]' },
+    { version: 5, name: '5.0', ids: ' [MQTT-3.3.1-9][MQTT-3.3.1-10][MQTT-3.3.1-11][MQTT-3.3.1-12][MQTT-3.8.4-8][MQTT-3.1.2-5]' },
+  ] as const;
+  for (const { version, name, ids } of versions) {
     for (const seed of SEEDS) {
-      // Retained messages to a new subscription, RETAIN 0 on established ones, the lower QoS,
-      // and messages kept for a persistent session while it is away.
-      const [name, ids] = version === 4
-        ? ['3.1.1', '[MQTT-3.3.1-6][MQTT-3.3.1-9][MQTT-3.8.4-6][MQTT-3.1.2-5]']
-        : ['5.0', '[MQTT-3.3.1-9][MQTT-3.3.1-10][MQTT-3.3.1-11][MQTT-3.3.1-12][MQTT-3.8.4-8][MQTT-3.1.2-5]'];
-      test(`(${name}) seed ${seed}: ${OPS} operations of 4 clients, the same deliveries from Midge and Mosquitto ${ids}`, { timeout: 60_000 }, async () => {
+      test(`(${name}) seed ${seed}: ${OPS} operations of 4 clients, the same deliveries from Midge and Mosquitto${ids}`, { timeout: 60_000 }, async () => {
         const ops = script(seed + version);
-        const tag = `${version}-${seed}`;
-        const fromMidge = await run(midge.url, ops, version, `midge-${tag}`);
-        const fromMosquitto = await run(mosquittoUrl, ops, version, `mosq-${tag}`);
+        const fromMidge = await run(midge.url, ops, version, `m${version}-${seed}`);
+        const fromMosquitto = await run(mosquittoUrl, ops, version, `q${version}-${seed}`);
         const expected = expectations(ops);
         for (let i = 0; i < CLIENTS; i++) {
           checkAgainstModel(fromMidge[i]!, expected[i]!, i);
