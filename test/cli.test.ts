@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { Program } from './helpers/process.js';
 import { connect, connectWithInbox, end, Inbox, publish, subscribe } from './helpers/mqttjs.js';
+import { freePort } from './helpers/free-port.js';
 
 const midge = (...args: string[]): Program => Program.start(process.execPath, ['bin/midge.js', ...args]);
 
@@ -14,14 +15,6 @@ function stderrOf(program: Program): Promise<string> {
     program.child.stderr?.on('data', (chunk: string) => (text += chunk));
     program.child.on('exit', () => resolve(text));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('midge command', () => {

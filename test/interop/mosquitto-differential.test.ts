@@ -1,20 +1,22 @@
 // Midge against Mosquitto (Debian's, started here on a free port), side by side: one seeded
 // random script of client operations (subscribe, unsubscribe, publish with any QoS and RETAIN,
-// going offline and coming back to a persistent session) runs against each broker, and every
-// client's deliveries must be the same on both, up to what the specification leaves to the
-// server (see `comparable`). A difference is either a bug in Midge or a choice the comparison
-// must learn; rerun one seed with MIDGE_DIFF_SEED.
+// disconnecting or losing the connection, which sends the will, and coming back to a persistent
+// session) runs against each broker. Every client's deliveries must be the same on both, up to
+// what the specification leaves to the server (see `comparable`), and Midge's must be what the
+// script implies (see `checkAgainstModel`). A difference is either a bug in Midge or a choice
+// the comparison must learn; rerun one seed with MIDGE_DIFF_SEED.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { connectWithInbox, drop, end, Inbox, publish, subscribe } from '../helpers/mqttjs.js';
+import { freePort } from '../helpers/free-port.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { withTimeout } from '../helpers/wait.js';
 
@@ -292,14 +294,6 @@ function checkAgainstModel(deliveries: Delivery[], expected: Map<string, Expecte
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('Midge and Mosquitto give every client the same deliveries for the same random script', () => {
   let midge: TestBroker;
   let mosquitto: ChildProcess;
@@ -313,7 +307,8 @@ describe('Midge and Mosquitto give every client the same deliveries for the same
     writeFileSync(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'set_tcp_nodelay true', 'log_dest none', ''].join('\n'));
     mosquitto = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
     mosquittoUrl = `mqtt://127.0.0.1:${port}`;
-    // Ready when a client gets a CONNACK.
+    // Ready when a client gets a CONNACK: each attempt waits for the connection's outcome, at
+    // most 50 of them.
     for (let attempt = 0; ; attempt++) {
       try {
         await end((await connectWithInbox(mosquittoUrl, { clientId: 'diff-probe' })).client);
