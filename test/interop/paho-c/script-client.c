@@ -4,10 +4,9 @@
  * MQTT 3.1, 3.1.1 or 5.0 over TCP, TLS or WebSocket.
  *
  * Each argument is one step, run in order: a verb and key=value fields.
- *   connect uri=U v=31|311|5 id=ID [clean=0|1] [keepalive=S] [expiry=S] [ca=FILE]
- *           [user=NAME] [pass=WORD] [will=TOPIC] [willmsg=TEXT] [willqos=Q] [willretain=0|1]
+ *   connect uri=U v=31|311|5 id=ID [clean=0|1] [expiry=S] [ca=FILE]
+ *           [will=TOPIC] [willmsg=TEXT] [willqos=Q] [willretain=0|1]
  *   sub filter=F qos=Q [nolocal=1] [rap=1] [rh=0|1|2]
- *   unsub filter=F
  *   pub topic=T qos=Q [retain=0|1] [payload=TEXT] [uprop=K:V] [expiry=S] [response=T] [corr=D]
  *   recv [n=N] [ms=T]      N messages, each within T ms
  *   none [ms=T]            no message within T ms
@@ -80,12 +79,10 @@ static void connect_step(int argc, char **argv) {
   MQTTClient_connectOptions opts5 = MQTTClient_connectOptions_initializer5;
   if (version == MQTTVERSION_5) opts = opts5;
   opts.MQTTVersion = version;
-  opts.keepAliveInterval = number(argc, argv, "keepalive", 20);
+  opts.keepAliveInterval = 20;
   int clean = number(argc, argv, "clean", 1);
   if (version == MQTTVERSION_5) opts.cleanstart = clean;
   else opts.cleansession = clean;
-  opts.username = field(argc, argv, "user", NULL);
-  opts.password = field(argc, argv, "pass", NULL);
 
   MQTTClient_willOptions will = MQTTClient_willOptions_initializer;
   if (field(argc, argv, "will", NULL) != NULL) {
@@ -146,19 +143,6 @@ static void sub_step(int argc, char **argv) {
     if (rc != MQTTCLIENT_SUCCESS) fail("sub", rc);
     printf("subscribed granted=%d\n", granted[0]);
   }
-}
-
-static void unsub_step(int argc, char **argv) {
-  const char *filter = field(argc, argv, "filter", "#");
-  if (version == MQTTVERSION_5) {
-    MQTTResponse r = MQTTClient_unsubscribe5(client, filter, NULL);
-    if (r.reasonCode != MQTTREASONCODE_SUCCESS) fail("unsub", r.reasonCode);
-    MQTTResponse_free(r);
-  } else {
-    int rc = MQTTClient_unsubscribe(client, filter);
-    if (rc != MQTTCLIENT_SUCCESS) fail("unsub", rc);
-  }
-  printf("unsubscribed\n");
 }
 
 static void pub_step(int argc, char **argv) {
@@ -293,7 +277,6 @@ int main(int argc, char **argv) {
     const char *verb = words[0];
     if (strcmp(verb, "connect") == 0) connect_step(count - 1, words + 1);
     else if (strcmp(verb, "sub") == 0) sub_step(count - 1, words + 1);
-    else if (strcmp(verb, "unsub") == 0) unsub_step(count - 1, words + 1);
     else if (strcmp(verb, "pub") == 0) pub_step(count - 1, words + 1);
     else if (strcmp(verb, "recv") == 0) recv_step(count - 1, words + 1);
     else if (strcmp(verb, "none") == 0) none_step(count - 1, words + 1);
